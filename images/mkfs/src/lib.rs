@@ -1,0 +1,1 @@
+//! mkfs: writes an xv6-format fs.img.
