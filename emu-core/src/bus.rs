@@ -3,6 +3,8 @@
 //! Layout (QEMU hw/riscv/virt.c): reset ROM 0x1000, test finisher 0x10_0000, CLINT 0x200_0000,
 //! PLIC 0xc00_0000, UART 0x1000_0000, virtio-mmio 0x1000_1000 + 0x1000·n, RAM 0x8000_0000.
 
+use crate::dev::test_finisher::{TestFinisher, TEST_FINISHER_SIZE};
+
 /// Width of a bus access in bytes: 1, 2, 4 or 8.
 pub type Size = u8;
 
@@ -37,7 +39,10 @@ pub struct Ram {
 impl Ram {
     /// `size` bytes of zeroed RAM at physical address `base`.
     pub fn new(base: u64, size: usize) -> Ram {
-        Ram { base, data: vec![0; size] }
+        Ram {
+            base,
+            data: vec![0; size],
+        }
     }
     /// Physical base address.
     pub fn base(&self) -> u64 {
@@ -93,15 +98,50 @@ impl Ram {
 pub struct Bus {
     /// Main memory at 0x8000_0000.
     pub ram: Ram,
+    /// SiFive test finisher at 0x10_0000.
+    pub test_finisher: TestFinisher,
+    /// Set by an MMIO access after which the machine must look (power-off request, interrupt
+    /// line change, queue notify…). A hart returns [`crate::hart::HartExit::Event`] when it
+    /// sees it set after an MMIO access; the machine clears it.
+    pub event: bool,
 }
 
+/// Physical base of the SiFive test finisher.
+pub const TEST_FINISHER_BASE: u64 = 0x10_0000;
+/// Physical base of RAM.
+pub const RAM_BASE: u64 = 0x8000_0000;
+
 impl Bus {
-    /// Physical read of `size` bytes (RAM or MMIO).
-    pub fn read(&mut self, paddr: u64, size: Size) -> Result<u64, BusFault> {
-        self.ram.read(paddr, size)
+    /// A bus with `ram_size` bytes of RAM at [`RAM_BASE`] and the board's devices.
+    pub fn new(ram_size: usize) -> Bus {
+        Bus {
+            ram: Ram::new(RAM_BASE, ram_size),
+            test_finisher: TestFinisher::default(),
+            event: false,
+        }
     }
-    /// Physical write of the low `size` bytes of `value` (RAM or MMIO).
+    /// Physical read of `size` bytes (RAM or MMIO). `Err` where nothing is mapped.
+    pub fn read(&mut self, paddr: u64, size: Size) -> Result<u64, BusFault> {
+        if paddr >= RAM_BASE {
+            return self.ram.read(paddr, size);
+        }
+        if (TEST_FINISHER_BASE..TEST_FINISHER_BASE + TEST_FINISHER_SIZE).contains(&paddr) {
+            return self.test_finisher.read(paddr - TEST_FINISHER_BASE, size);
+        }
+        Err(BusFault { addr: paddr })
+    }
+    /// Physical write of the low `size` bytes of `value` (RAM or MMIO). `Err` where nothing is
+    /// mapped.
     pub fn write(&mut self, paddr: u64, size: Size, value: u64) -> Result<(), BusFault> {
-        self.ram.write(paddr, size, value)
+        if paddr >= RAM_BASE {
+            return self.ram.write(paddr, size, value);
+        }
+        if (TEST_FINISHER_BASE..TEST_FINISHER_BASE + TEST_FINISHER_SIZE).contains(&paddr) {
+            self.test_finisher
+                .write(paddr - TEST_FINISHER_BASE, size, value)?;
+            self.event |= self.test_finisher.request.is_some();
+            return Ok(());
+        }
+        Err(BusFault { addr: paddr })
     }
 }

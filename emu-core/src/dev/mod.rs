@@ -1,1 +1,2 @@
 //! Devices of the QEMU `virt` board.
+pub mod test_finisher;

@@ -53,7 +53,13 @@ pub struct Hart {
 impl Hart {
     /// A hart in reset state: M-mode, `pc` = 0x1000 (the reset ROM), `mhartid` = `id`.
     pub fn new(id: u64) -> Hart {
-        Hart { id, pc: 0x1000, x: [0; 32], privilege: Privilege::Machine, mtime: 0 }
+        Hart {
+            id,
+            pc: 0x1000,
+            x: [0; 32],
+            privilege: Privilege::Machine,
+            mtime: 0,
+        }
     }
 
     /// Execute until `budget` instructions retire, the hart waits in `wfi`, or a device event

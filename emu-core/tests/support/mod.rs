@@ -1,0 +1,48 @@
+//! Test support: assemble small guest programs with the bare-metal RISC-V binutils
+//! (`riscv64-unknown-elf-as`/`-ld`, Debian package binutils-riscv64-unknown-elf, installed by
+//! `.ci/run`) into ELF files linked at 0x8000_0000.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// Assemble `source` (GNU as syntax, RV64GC) and link it with `_start` at 0x8000_0000.
+/// Returns the ELF bytes. Panics with the assembler's message (a test failure) on error, and
+/// with an install hint when the toolchain is missing.
+pub fn assemble(name: &str, source: &str) -> Vec<u8> {
+    let dir = tempdir_for(name);
+    let src = dir.join(format!("{name}.s"));
+    let obj = dir.join(format!("{name}.o"));
+    let elf = dir.join(format!("{name}.elf"));
+    std::fs::write(&src, source).unwrap();
+    run(Command::new("riscv64-unknown-elf-as")
+        .args(["-march=rv64gc", "-mabi=lp64d", "-o"])
+        .arg(&obj)
+        .arg(&src));
+    run(Command::new("riscv64-unknown-elf-ld")
+        .args(["-Ttext=0x80000000", "-e", "_start", "-o"])
+        .arg(&elf)
+        .arg(&obj));
+    std::fs::read(&elf).unwrap()
+}
+
+fn tempdir_for(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rvcow-asm-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().unwrap_or_else(|e| {
+        panic!(
+            "cannot run {:?}: {e}. Install the RISC-V binutils: apt-get install binutils-riscv64-unknown-elf",
+            cmd.get_program()
+        )
+    });
+    assert!(
+        out.status.success(),
+        "{:?} failed:\n{}",
+        cmd,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
