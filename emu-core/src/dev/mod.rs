@@ -1,2 +1,3 @@
 //! Devices of the QEMU `virt` board.
+pub mod htif;
 pub mod test_finisher;
