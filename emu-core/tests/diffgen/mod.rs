@@ -620,3 +620,20 @@ pub fn parse(output: &str, sequences: usize) -> Result<Vec<Vec<u64>>, String> {
     }
     Ok(values.chunks(DUMP_WORDS).map(<[u64]>::to_vec).collect())
 }
+
+/// A hand-written sequence: the random initial state of `seed`, with the registers in `x`
+/// (number, value) and `f` (number, raw bits) overridden, running `insns` (one step each).
+/// `x8` cannot be overridden: it holds the scratch address.
+pub fn directed(seed: u64, x: &[(u32, u64)], f: &[(u32, u64)], insns: &[&str]) -> Sequence {
+    let mut seq = sequence(&mut Rng::new(seed), 0);
+    for &(r, v) in x {
+        assert!(r != 0 && r != BASE, "x{r} cannot be preset");
+        seq.x[r as usize] = v;
+    }
+    for &(r, v) in f {
+        seq.f[r as usize] = v;
+    }
+    seq.fcsr = 0;
+    seq.insns = insns.iter().map(|s| s.to_string()).collect();
+    seq
+}
