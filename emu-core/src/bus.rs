@@ -164,10 +164,7 @@ fn route(paddr: u64) -> Option<Target> {
         Target::Uart(paddr - UART_BASE)
     } else if within(VIRTIO_BASE, VIRTIO_MMIO_SIZE * VIRTIO_SLOTS as u64) {
         let off = paddr - VIRTIO_BASE;
-        Target::Virtio(
-            (off / VIRTIO_MMIO_SIZE) as usize,
-            off % VIRTIO_MMIO_SIZE,
-        )
+        Target::Virtio((off / VIRTIO_MMIO_SIZE) as usize, off % VIRTIO_MMIO_SIZE)
     } else {
         return None;
     })

@@ -180,7 +180,8 @@ impl Machine {
         }
         let n = config.harts;
         let mut bus = Bus::with_harts(config.ram_size as usize, n, config.virtio_legacy);
-        let dtb = build_fdt(n, RAM_BASE, config.ram_size).map_err(|e| EmuError::Fdt(e.to_string()))?;
+        let dtb =
+            build_fdt(n, RAM_BASE, config.ram_size).map_err(|e| EmuError::Fdt(e.to_string()))?;
         let dtb_addr = dtb_address(RAM_BASE, config.ram_size, dtb.len() as u64);
         bus.ram
             .write_bytes(dtb_addr, &dtb)

@@ -270,11 +270,7 @@ impl VirtioMmio {
                     *field = (*field & !(0xffff_ffffu64 << shift)) | ((v as u64) << shift);
                 }
             }
-            QUEUE_NOTIFY => {
-                if (v as usize) < self.queues.len() {
-                    self.notified = true;
-                }
-            }
+            QUEUE_NOTIFY if (v as usize) < self.queues.len() => self.notified = true,
             INTERRUPT_ACK => self.interrupt_status &= !v,
             STATUS => self.write_status(v),
             _ => {}
@@ -391,7 +387,10 @@ mod tests {
         m.write(QUEUE_READY, 4, 1).unwrap();
         assert_eq!(m.read(QUEUE_READY, 4).unwrap(), 1);
         let q = &m.queues[0].vq;
-        assert_eq!((q.desc, q.driver, q.device, q.num), (0x8000_1000, 0x8000_2000, 0x8000_3000, 8));
+        assert_eq!(
+            (q.desc, q.driver, q.device, q.num),
+            (0x8000_1000, 0x8000_2000, 0x8000_3000, 8)
+        );
         // Legacy registers are absent in modern mode.
         assert_eq!(m.read(QUEUE_PFN, 4).unwrap(), 0);
 
@@ -431,7 +430,10 @@ mod tests {
         m.write(QUEUE_NOTIFY, 4, 0).unwrap();
         m.process(&mut ram);
         assert_ne!(m.status() & status::DEVICE_NEEDS_RESET, 0);
-        assert_eq!(m.read(INTERRUPT_STATUS, 4).unwrap() as u32, INT_CONFIG_CHANGE);
+        assert_eq!(
+            m.read(INTERRUPT_STATUS, 4).unwrap() as u32,
+            INT_CONFIG_CHANGE
+        );
         assert!(m.irq());
         m.write(INTERRUPT_ACK, 4, INT_CONFIG_CHANGE as u64).unwrap();
         assert!(!m.irq());

@@ -172,7 +172,7 @@ fn walk_indirect(
     out: &mut Vec<Descriptor>,
 ) -> Result<(), QueueError> {
     let count = len as u64 / 16;
-    if len % 16 != 0 || count == 0 || count > INDIRECT_MAX {
+    if len & 15 != 0 || count == 0 || count > INDIRECT_MAX {
         return Err(QueueError::BadIndirect);
     }
     let mut index = 0u64;
@@ -270,7 +270,15 @@ mod tests {
         let (mut ram, mut q) = setup();
         let table = BASE + 0x3000;
         put_desc(&mut ram, table, 0, BASE + 0x4000, 16, VIRTQ_DESC_F_NEXT, 1);
-        put_desc(&mut ram, table, 1, BASE + 0x5000, 513, VIRTQ_DESC_F_WRITE, 0);
+        put_desc(
+            &mut ram,
+            table,
+            1,
+            BASE + 0x5000,
+            513,
+            VIRTQ_DESC_F_WRITE,
+            0,
+        );
         put_desc(&mut ram, q.desc, 3, table, 32, VIRTQ_DESC_F_INDIRECT, 0);
         offer(&mut ram, &q, 0, 3, 1);
         let c = q.pop(&ram).unwrap().unwrap();
