@@ -329,11 +329,14 @@ impl Machine {
             if self.config.clock == ClockMode::Host {
                 self.sync_host_clock();
             }
-            let mut busiest = 0;
+            let (mut busiest, mut round) = (0, 0);
             for h in 0..self.harts.len() {
-                let budget = self.next_quantum().min(left.saturating_sub(busiest));
+                let budget = self.next_quantum().min(left - round);
                 match self.run_hart(h, budget) {
-                    Ok(ran) => busiest = busiest.max(ran),
+                    Ok(ran) => {
+                        busiest = busiest.max(ran);
+                        round += ran;
+                    }
                     Err(reason) => return reason,
                 }
             }
