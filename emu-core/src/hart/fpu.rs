@@ -76,7 +76,8 @@ impl RoundingMode {
 //   underflow only when the result rounded to the destination's subnormal precision is
 //   subnormal, so a result that rounds up to ±2^emin is re-examined: the operation is redone in
 //   a format with the same precision and a wider exponent range, and UF is raised if that
-//   unbounded-exponent rounding is below 2^emin.
+//   unbounded-exponent rounding is below 2^emin. The same recomputation raises OF for an
+//   overflow that the rounding mode turns into ±max-finite (apfloat flags only NX there).
 // - Square root (apfloat has none) is an integer square root with a sticky bit, rounded once.
 // - Float→integer conversions round to an integral value with apfloat and saturate here.
 // ---------------------------------------------------------------------------------------------
@@ -152,9 +153,13 @@ fn widen<F: Float + FloatConvert<W>, W: Float>(x: F) -> W {
     x.convert(&mut false).value
 }
 
-/// Final step of a rounded operation: canonical NaN, after-rounding tininess, flags.
-/// `unbounded` recomputes the operation in the wide format `W` (called only when the result is
-/// ±2^emin, inexact, and not flagged as underflow).
+/// Final step of a rounded operation: canonical NaN, after-rounding tininess, overflow to the
+/// largest finite value, flags. apfloat leaves two IEEE cases to the caller: a result that
+/// rounds up to ±2^emin from below may still be tiny after rounding (UF), and an overflow
+/// rounded to ±max-finite (RTZ, or RDN/RUP away from the infinity) is reported as merely
+/// inexact. In both cases `unbounded` recomputes the operation in the wide format `W` (same
+/// precision, wider exponent range), which decides the flag exactly; it runs only for results
+/// of magnitude 2^emin or max-finite.
 #[inline]
 fn finish<F, W>(r: StatusAnd<F>, unbounded: impl FnOnce() -> W) -> (u128, Flags)
 where
@@ -162,13 +167,18 @@ where
     W: Float,
 {
     let mut status = r.status;
-    if status.contains(Status::INEXACT)
-        && !status.contains(Status::UNDERFLOW)
-        && r.value.is_smallest_normalized()
+    if status.contains(Status::INEXACT) && !status.intersects(Status::UNDERFLOW | Status::OVERFLOW)
     {
-        let min_normal: W = widen(F::smallest_normalized());
-        if unbounded().abs().partial_cmp(&min_normal) == Some(Ordering::Less) {
-            status |= Status::UNDERFLOW;
+        if r.value.is_smallest_normalized() {
+            let min_normal: W = widen(F::smallest_normalized());
+            if unbounded().abs().partial_cmp(&min_normal) == Some(Ordering::Less) {
+                status |= Status::UNDERFLOW;
+            }
+        } else if r.value.is_largest() {
+            let max_finite: W = widen(F::largest());
+            if unbounded().abs().partial_cmp(&max_finite) == Some(Ordering::Greater) {
+                status |= Status::OVERFLOW;
+            }
         }
     }
     let bits = if r.value.is_nan() {
