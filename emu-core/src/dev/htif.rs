@@ -21,15 +21,7 @@
 //! hangs the host.
 
 use crate::bus::Ram;
-
-/// The host console HTIF writes to. Stand-in with the shape of the board's
-/// `machine::Console` until that exists on `main`.
-pub trait Console {
-    /// A byte typed on the host, if any.
-    fn read(&mut self) -> Option<u8>;
-    /// Show `bytes` on the host.
-    fn write(&mut self, bytes: &[u8]);
-}
+use crate::machine::Console;
 
 /// The HTIF device number of the system-call proxy (and of test exit codes).
 const DEV_SYSCALL: u64 = 0;
@@ -313,48 +305,101 @@ mod tests {
         assert_eq!(far.poll(&mut ram, &mut con), None);
     }
 
-    #[test]
-    fn from_elf_finds_tohost_and_fromhost() {
-        let Ok(out) = std::process::Command::new("riscv64-unknown-elf-as")
-            .arg("--version")
-            .output()
-        else {
-            panic!("riscv64-unknown-elf-as missing: apt-get install binutils-riscv64-unknown-elf");
+    /// Assemble and link `source` with `.tohost` at 0x8000_1000 (riscv-tests' layout).
+    fn build_elf(source: &str) -> Vec<u8> {
+        let run = |cmd: &mut std::process::Command| {
+            let out = cmd.output().unwrap_or_else(|e| {
+                panic!("{cmd:?}: {e}; install the RISC-V binutils: apt-get install binutils-riscv64-unknown-elf")
+            });
+            assert!(
+                out.status.success(),
+                "{cmd:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         };
-        assert!(out.status.success());
         let dir = tempfile::tempdir().unwrap();
-        let src = dir.path().join("t.s");
-        let obj = dir.path().join("t.o");
-        let elf = dir.path().join("t.elf");
-        std::fs::write(
-            &src,
-            ".globl _start\n_start: j _start\n\
-             .section .tohost,\"aw\",@progbits\n.align 6\n.globl tohost\ntohost: .dword 0\n\
-             .align 6\n.globl fromhost\nfromhost: .dword 0\n",
-        )
-        .unwrap();
-        let ok = std::process::Command::new("riscv64-unknown-elf-as")
+        let (src, obj, elf) = (
+            dir.path().join("t.s"),
+            dir.path().join("t.o"),
+            dir.path().join("t.elf"),
+        );
+        std::fs::write(&src, source).unwrap();
+        run(std::process::Command::new("riscv64-unknown-elf-as")
             .arg("-o")
             .arg(&obj)
-            .arg(&src)
-            .status()
-            .unwrap();
-        assert!(ok.success());
-        let ok = std::process::Command::new("riscv64-unknown-elf-ld")
+            .arg(&src));
+        run(std::process::Command::new("riscv64-unknown-elf-ld")
             .args([
                 "-Ttext=0x80000000",
                 "--section-start=.tohost=0x80001000",
+                "-e",
+                "_start",
                 "-o",
             ])
             .arg(&elf)
-            .arg(&obj)
-            .status()
-            .unwrap();
-        assert!(ok.success());
-        let bytes = std::fs::read(&elf).unwrap();
+            .arg(&obj));
+        std::fs::read(&elf).unwrap()
+    }
+
+    const TOHOST_SECTION: &str = ".section .tohost,\"aw\",@progbits\n.align 6\n.globl tohost\n\
+        tohost: .dword 0\n.align 6\n.globl fromhost\nfromhost: .dword 0\n";
+
+    #[test]
+    fn from_elf_finds_tohost_and_fromhost() {
+        let bytes = build_elf(&format!(
+            ".globl _start\n_start: j _start\n{TOHOST_SECTION}"
+        ));
         let htif = Htif::from_elf(&bytes).expect("tohost found");
         assert_eq!(htif.tohost(), 0x8000_1000);
         assert_eq!(htif.fromhost(), Some(0x8000_1040));
         assert_eq!(Htif::from_elf(b"not an elf"), None);
+        let plain = build_elf(".globl _start\n_start: j _start\n");
+        assert_eq!(Htif::from_elf(&plain), None);
+    }
+
+    /// A guest that prints through SYS_write (waiting on fromhost), then fails test case 5 the
+    /// riscv-tests way; on the whole machine.
+    #[test]
+    fn machine_serves_htif_and_stops_on_tohost() {
+        use crate::machine::{MachineConfig, MemoryConsole, RunLimits};
+        let source = format!(
+            ".option norelax\n.globl _start\n_start:\n\
+             la t0, magic\n li t1, 64\n sd t1, 0(t0)\n li t1, 1\n sd t1, 8(t0)\n\
+             la t1, msg\n sd t1, 16(t0)\n li t1, 6\n sd t1, 24(t0)\n\
+             la t2, tohost\n sd t0, 0(t2)\n la t3, fromhost\n\
+             1: ld t4, 0(t3)\n beqz t4, 1b\n sd zero, 0(t3)\n\
+             ld a0, 0(t0)\n slli a0, a0, 1\n addi a0, a0, -1\n\
+             2: sw a0, 0(t2)\n sw zero, 4(t2)\n j 2b\n\
+             .data\n.align 6\nmagic: .space 64\nmsg: .ascii \"hello\\n\"\n{TOHOST_SECTION}"
+        );
+        // a0 = (6 << 1) - 1 = 11 = (5 << 1) | 1: test case 5 failed.
+        let elf = build_elf(&source);
+        for (htif, expect) in [(true, Some(5)), (false, None)] {
+            let mut m = crate::Machine::new(MachineConfig {
+                htif,
+                ..MachineConfig::default()
+            })
+            .unwrap();
+            m.load_kernel(&elf, "htif.elf").unwrap();
+            let console = MemoryConsole::new();
+            m.set_console(Box::new(console.clone()));
+            let exit = m.run_until(
+                &RunLimits {
+                    max_insns: Some(1_000_000),
+                    timeout: None,
+                },
+                &mut |_| false,
+            );
+            match expect {
+                Some(code) => {
+                    assert_eq!(exit, crate::ExitReason::PowerOff { code });
+                    assert_eq!(console.output_string(), "hello\n");
+                }
+                None => {
+                    assert_eq!(exit, crate::ExitReason::InstructionLimit, "--htif off");
+                    assert_eq!(console.output_string(), "");
+                }
+            }
+        }
     }
 }

@@ -162,10 +162,27 @@ fn boxed(bits: u32) -> u64 {
 fn single_bits(rng: &mut Rng) -> u32 {
     match rng.below(6) {
         0 => rng.pick(&[
-            0u32, 0x8000_0000, 0x3f80_0000, 0xbf80_0000, 0x7f80_0000, 0xff80_0000, 0x7fc0_0000,
-            0x7fa0_0000, 0xffc0_0001, 0x0000_0001, 0x807f_ffff, 0x0080_0000, 0x7f7f_ffff,
-            0x4f00_0000, 0xcf00_0000, 0x5f00_0000, 0xdf00_0000, 0x4f80_0000, 0x3f00_0000,
-            0x3fc0_0000, 0x4040_0000,
+            0u32,
+            0x8000_0000,
+            0x3f80_0000,
+            0xbf80_0000,
+            0x7f80_0000,
+            0xff80_0000,
+            0x7fc0_0000,
+            0x7fa0_0000,
+            0xffc0_0001,
+            0x0000_0001,
+            0x807f_ffff,
+            0x0080_0000,
+            0x7f7f_ffff,
+            0x4f00_0000,
+            0xcf00_0000,
+            0x5f00_0000,
+            0xdf00_0000,
+            0x4f80_0000,
+            0x3f00_0000,
+            0x3fc0_0000,
+            0x4040_0000,
         ]),
         1 => rng.next() as u32,
         2 => {
@@ -393,7 +410,11 @@ fn atomic(rng: &mut Rng) -> String {
                 "amoswap", "amoadd", "amoxor", "amoand", "amoor", "amomin", "amomax", "amominu",
                 "amomaxu",
             ]);
-            format!("{la}\n{op}.{w}{order} x{}, x{}, (x{addr})", xd(rng), xs(rng))
+            format!(
+                "{la}\n{op}.{w}{order} x{}, x{}, (x{addr})",
+                xd(rng),
+                xs(rng)
+            )
         }
     }
 }
@@ -426,8 +447,16 @@ fn compressed(rng: &mut Rng) -> String {
         14 => format!("c.lw x{}, {}(x{b})", cd(rng), 4 * rng.range(0, 31)),
         15 => format!("c.sd x{}, {}(x{b})", cs(rng), 8 * rng.range(0, 15)),
         16 => format!("c.sw x{}, {}(x{b})", cs(rng), 4 * rng.range(0, 31)),
-        17 => format!("c.fld f{}, {}(x{b})", rng.range(8, 15), 8 * rng.range(0, 15)),
-        18 => format!("c.fsd f{}, {}(x{b})", rng.range(8, 15), 8 * rng.range(0, 15)),
+        17 => format!(
+            "c.fld f{}, {}(x{b})",
+            rng.range(8, 15),
+            8 * rng.range(0, 15)
+        ),
+        18 => format!(
+            "c.fsd f{}, {}(x{b})",
+            rng.range(8, 15),
+            8 * rng.range(0, 15)
+        ),
         19 => "c.nop".to_string(),
         _ => {
             // An uncompressed mnemonic the assembler compresses on its own.
