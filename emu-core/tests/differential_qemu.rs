@@ -468,8 +468,9 @@ fn generator_is_deterministic_and_runs_on_qemu() {
     let dumps = diffgen::parse(&run_qemu("diff-gen", &elf), a.len()).unwrap();
     for dump in &dumps {
         assert_eq!(dump.len(), DUMP_WORDS);
-        // x8 still holds the scratch address: the sequence never writes it.
+        // x8 and sp still hold the scratch address: the sequence never writes them.
         let base = dump[7];
+        assert_eq!(dump[1], base, "sp");
         assert!(
             (0x8000_0000..0x8800_0000).contains(&base) && base % 8 == 0,
             "x8 = {base:#x}"
