@@ -12,9 +12,7 @@
 //! Data blocks are handed out in order from the first data block; the bitmap marks every block
 //! below the first unused one as allocated. All integers are little-endian (xv6 kernel/fs.h).
 
-use abi::fs::{
-    Dinode, Dirent, Superblock, BPB, BSIZE, DIRSIZ, FSMAGIC, IPB, MAXFILE, NDIRECT, ROOTINO,
-};
+use abi::fs::{Dinode, Superblock, BPB, BSIZE, DIRSIZ, FSMAGIC, IPB, MAXFILE, NDIRECT, ROOTINO};
 use abi::param::{FSSIZE, LOGSIZE};
 use abi::{T_DIR, T_FILE};
 
