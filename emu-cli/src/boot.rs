@@ -9,8 +9,8 @@ use anyhow::{anyhow, Result};
 use crate::console::{SessionConsole, StopFlag};
 use crate::host_files::{self, KernelFormat};
 use crate::options::{parse_size, BootArgs, Clock, OnOff};
-use crate::outcome::{exit_status, RunEnd, StatsReport};
-use crate::terminal;
+use crate::outcome::{exit_status, RunEnd};
+use crate::{machine_glue, terminal};
 
 /// Where the kernel comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,10 +126,11 @@ impl BootPlan {
 /// prints them on one line and exits with 1.
 pub fn run(args: &BootArgs) -> Result<i32> {
     let plan = BootPlan::from_args(args)?;
-    let (kernel, format, kernel_name) = plan.kernel_bytes()?;
+    let (kernel, _format, kernel_name) = plan.kernel_bytes()?;
     if let DiskSource::File { path, overlay } = &plan.disk {
         host_files::check_disk(path, *overlay)?;
     }
+    let mut machine = machine_glue::build_machine(&plan, &kernel, &kernel_name)?;
 
     let stop = Arc::new(StopFlag::new());
     let interactive = terminal::stdin_is_terminal();
@@ -165,15 +166,7 @@ pub fn run(args: &BootArgs) -> Result<i32> {
     };
     let console = console.with_crlf(raw.is_some() && stdout_tty);
 
-    let (end, stats) = crate::machine_glue::run_machine(
-        &plan,
-        &kernel,
-        format,
-        &kernel_name,
-        console,
-        &stop,
-        args,
-    )?;
+    let (end, stats) = machine_glue::run_machine(&mut machine, console, &stop, args);
     drop(raw);
 
     let (status, message) = exit_status(&end);
@@ -183,9 +176,7 @@ pub fn run(args: &BootArgs) -> Result<i32> {
         eprintln!("{newline}emu-cli: {message}");
     }
     if args.stats {
-        if let Some(stats) = stats {
-            eprint!("{}", StatsReport::render(&stats));
-        }
+        eprint!("{}", stats.render());
     }
     Ok(status)
 }

@@ -152,6 +152,7 @@ impl<W: Write> SessionConsole<W> {
     }
 
     /// The output sink (tests read the buffer back).
+    #[cfg(test)]
     pub fn output(&self) -> &W {
         &self.out
     }

@@ -10,9 +10,6 @@
 //! Exit status: the guest's power-off code; 1 host error (one line naming the file and the fix);
 //! 124 `--timeout`/`--max-insns` reached; 125 usage error.
 
-// Until machine_glue drives the machine (board merge), parts of the console are unused.
-#![allow(dead_code)]
-
 mod boot;
 mod console;
 mod ctrl_a;
