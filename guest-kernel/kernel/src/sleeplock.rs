@@ -12,7 +12,11 @@ pub struct Sleeplock {
 
 impl Sleeplock {
     pub const fn new(name: &'static str) -> Self {
-        Sleeplock { lk: Spinlock::new(name), locked: false, pid: 0 }
+        Sleeplock {
+            lk: Spinlock::new(name),
+            locked: false,
+            pid: 0,
+        }
     }
 }
 

@@ -146,7 +146,12 @@ pub extern "C" fn kerneltrap() {
     }
     let which_dev = devintr();
     if which_dev == 0 {
-        panic!("kerneltrap: scause {:#x} sepc={:#x} stval={:#x}", scause, r_sepc(), r_stval());
+        panic!(
+            "kerneltrap: scause {:#x} sepc={:#x} stval={:#x}",
+            scause,
+            r_sepc(),
+            r_stval()
+        );
     }
     // Yield on a timer interrupt if a process is running.
     if which_dev == 2 {
