@@ -20,6 +20,7 @@ use crate::dev::htif::Htif;
 use crate::dev::rom::ResetRom;
 use crate::dev::test_finisher::FinisherRequest;
 use crate::dev::virtio::blk::Blk;
+use crate::hart::csr::MENVCFG_STCE;
 use crate::hart::{irq, Hart, HartExit};
 use crate::loader::{self, LoadedImage};
 
@@ -30,8 +31,8 @@ pub use crate::dev::virtio::blk::{Disk, DiskMode};
 pub const INSNS_PER_TICK: u64 = 10;
 /// Instructions a hart runs per round when no seed varies it.
 pub const QUANTUM: u64 = 4096;
-/// Most ticks (1 ms of guest time) the clock jumps at once while all harts wait with no CLINT
-/// deadline in sight (so a timer the board cannot see, such as Sstc's, still fires promptly).
+/// Ticks (1 ms of guest time) the clock moves per idle step while all harts wait with no timer
+/// deadline at all (only input can wake them).
 pub const IDLE_STEP: u64 = MTIME_HZ / 1000;
 /// Most harts a machine may have.
 pub const MAX_HARTS: usize = 8;
@@ -463,12 +464,18 @@ impl Machine {
             return;
         }
         let now = self.bus.clint.mtime;
-        let target = self
-            .bus
-            .clint
-            .next_deadline()
-            .unwrap_or(u64::MAX)
-            .min(now.saturating_add(IDLE_STEP));
+        let sstc = self
+            .harts
+            .iter()
+            .filter(|h| h.csr.menvcfg & MENVCFG_STCE != 0 && h.csr.mie & irq::STIP != 0)
+            .map(|h| h.csr.stimecmp)
+            .filter(|&t| t > now)
+            .min();
+        let target = match (self.bus.clint.next_deadline(), sstc) {
+            (Some(a), Some(b)) => a.min(b),
+            (Some(a), None) | (None, Some(a)) => a,
+            (None, None) => now.saturating_add(IDLE_STEP),
+        };
         match self.config.clock {
             ClockMode::Virtual => self.bus.clint.mtime = target,
             ClockMode::Host => {

@@ -82,6 +82,20 @@ fn f32_pair_with_product_near(target: i32) -> impl Strategy<Value = (u32, u32)> 
     })
 }
 
+/// Two binary32 operands whose product is 2^-126 − k·2^-150 for a small k (k = 1: the tie that
+/// rounds up to 2^-126 yet is tiny after rounding): (2 − k·2^-23)·2^(e−127) times 2^-e.
+fn f32_pair_with_product_just_below_min_normal() -> impl Strategy<Value = (u32, u32)> {
+    (1u32..=127, 0u32..8, any::<bool>(), any::<bool>()).prop_map(|(e, k, sa, sb)| {
+        let a = (u32::from(sa) << 31) | (e << 23) | (0x7f_ffff - k);
+        let b_magnitude = if e == 127 {
+            0x0040_0000
+        } else {
+            (127 - e) << 23
+        };
+        (a, (u32::from(sb) << 31) | b_magnitude)
+    })
+}
+
 // ---- helpers ---------------------------------------------------------------------------------
 
 fn host_s(bits: u32) -> u32 {
@@ -430,6 +444,7 @@ proptest! {
             f32_pair_with_product_near(-126),
             f32_pair_with_product_near(-149),
             f32_pair_with_product_near(127),
+            f32_pair_with_product_just_below_min_normal(),
         ]
     ) {
         let (x, y) = (f32::from_bits(a), f32::from_bits(b));

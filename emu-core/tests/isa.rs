@@ -61,3 +61,6 @@ macro_rules! isa_test {
 }
 
 isa_test!(integer);
+isa_test!(atomic);
+isa_test!(csr);
+isa_test!(trap);

@@ -149,6 +149,7 @@ pub enum Op {
 
 /// A decoded instruction. 16 bytes; `Copy` so the decode cache hands out values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C, align(16))]
 pub struct Insn {
     /// What to do.
     pub op: Op,

@@ -87,6 +87,9 @@ pub struct Hart {
     /// Something happened that the run loop must look at (exit request, interrupt change).
     attention: bool,
     exit: Option<HartExit>,
+    /// (privilege, satp, mstatus) when the translation context was last computed: `run`
+    /// recomputes it when the machine changed the public fields in between.
+    mmu_snapshot: (Privilege, u64, u64),
 }
 
 impl Hart {
@@ -112,6 +115,7 @@ impl Hart {
             fetch_base: 0,
             attention: false,
             exit: None,
+            mmu_snapshot: (Privilege::Machine, 0, 0),
         }
     }
 
@@ -135,18 +139,30 @@ impl Hart {
         }
         self.exit = None;
         self.attention = false;
+        if self.mmu_snapshot
+            != (
+                self.privilege,
+                self.csr.satp,
+                self.csr.mstatus & mmu::CONTEXT_BITS,
+            )
+        {
+            self.mmu_context_changed();
+        }
         self.check_interrupts();
         let mut retired = 0u64;
         let mut steps = 0u64;
         while steps < budget {
             steps += 1;
-            let insn = match self.fetch(bus) {
-                Ok(insn) => insn,
-                Err(t) => {
-                    self.take_trap(t);
-                    continue;
-                }
-            };
+            let mut insn = self.fetch_cached();
+            if insn.op == Op::Undecoded {
+                insn = match self.fetch_slow(bus) {
+                    Ok(insn) => insn,
+                    Err(t) => {
+                        self.take_trap(t);
+                        continue;
+                    }
+                };
+            }
             match self.execute(bus, insn) {
                 Ok(()) => {
                     retired += 1;
@@ -178,17 +194,16 @@ impl Hart {
         self.attention = true;
     }
 
-    /// The instruction at `pc`: from the decode cache when the fetch page is current.
+    /// The instruction at `pc` from the decode cache when the fetch page is current, else
+    /// [`Insn::UNDECODED`] (then [`Hart::fetch_slow`] takes over).
     #[inline(always)]
-    fn fetch(&mut self, bus: &mut Bus) -> Result<Insn, Trap> {
+    fn fetch_cached(&self) -> Insn {
         let pc = self.pc;
         if pc >> 12 == self.fetch_vpn {
-            let insn = self.dcache.insns[self.fetch_base + ((pc as usize & 0xfff) >> 1)];
-            if insn.op != Op::Undecoded {
-                return Ok(insn);
-            }
+            self.dcache.insns[self.fetch_base + ((pc as usize & 0xfff) >> 1)]
+        } else {
+            Insn::UNDECODED
         }
-        self.fetch_slow(bus)
     }
 
     /// Translate `pc`, find (or make) its decode-cache page, decode the instruction if needed.

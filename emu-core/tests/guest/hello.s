@@ -3,6 +3,8 @@
 .include "common.inc"
 .globl _start
 _start:
+    la t0, fail
+    csrw mtvec, t0
     csrr t0, mhartid
     bne a0, t0, fail
     li t1, 0xedfe0dd0
@@ -34,5 +36,6 @@ park:
     wfi
     j park
 .data
+.align 3
 arrived: .word 0
 msg: .asciz "hello from the board, harts: "
