@@ -64,3 +64,4 @@ isa_test!(integer);
 isa_test!(atomic);
 isa_test!(csr);
 isa_test!(trap);
+isa_test!(sv39);
