@@ -65,3 +65,4 @@ isa_test!(atomic);
 isa_test!(csr);
 isa_test!(trap);
 isa_test!(sv39);
+isa_test!(fp);
