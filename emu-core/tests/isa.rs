@@ -66,3 +66,4 @@ isa_test!(csr);
 isa_test!(trap);
 isa_test!(sv39);
 isa_test!(fp);
+isa_test!(smc);
