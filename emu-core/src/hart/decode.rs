@@ -249,7 +249,7 @@ impl PackedInsn {
     }
     /// Length in bytes (2 or 4).
     #[inline(always)]
-    pub fn len(self) -> u64 {
+    pub fn length(self) -> u64 {
         (self.0 >> 48) as u8 as u64
     }
     /// Sign-extended immediate.
@@ -271,7 +271,7 @@ impl PackedInsn {
             rs2: self.rs2() as u8,
             rs3: self.rs3() as u8,
             rm: self.rm(),
-            len: self.len() as u8,
+            len: self.length() as u8,
             imm: self.imm(),
             raw: self.raw(),
         }

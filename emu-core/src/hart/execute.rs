@@ -179,10 +179,10 @@ impl Hart {
         insn: PackedInsn,
         pc: u64,
     ) -> Result<u64, Trap> {
-        let mut next = pc.wrapping_add(insn.len() as u64);
-        let rd = insn.rd() as usize;
-        let a = self.x[insn.rs1() as usize];
-        let b = self.x[insn.rs2() as usize];
+        let mut next = pc.wrapping_add(insn.length());
+        let rd = insn.rd();
+        let a = self.x[insn.rs1()];
+        let b = self.x[insn.rs2()];
         let imm = insn.imm() as i64 as u64;
         macro_rules! w {
             ($v:expr) => {{
@@ -415,7 +415,7 @@ impl Hart {
                 }
             }
         }
-        self.x[insn.rd() as usize] = old;
+        self.x[insn.rd()] = old;
         Ok(())
     }
 
@@ -469,7 +469,7 @@ impl Hart {
         let (rd, r1, r2, r3) = (insn.rd(), insn.rs1(), insn.rs2(), insn.rs3());
         let a = self.x[r1];
         let imm = insn.imm() as i64 as u64;
-        let xd = rd as usize;
+        let xd = rd;
         macro_rules! s2 {
             ($f:path) => {{
                 let rm = self.rounding(insn)?;
