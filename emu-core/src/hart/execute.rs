@@ -184,9 +184,11 @@ impl Hart {
         let a = self.x[insn.rs1()];
         let b = self.x[insn.rs2()];
         let imm = insn.imm() as i64 as u64;
+        // Write rd; x0 is hard-wired to zero, so undo a write to it.
         macro_rules! w {
             ($v:expr) => {{
                 self.x[rd] = $v;
+                self.x[0] = 0;
             }};
         }
         macro_rules! sx32 {
@@ -329,6 +331,7 @@ impl Hart {
             }
             Op::Csrrw | Op::Csrrs | Op::Csrrc | Op::Csrrwi | Op::Csrrsi | Op::Csrrci => {
                 self.exec_csr(insn, a)?;
+                self.x[0] = 0;
             }
             Op::LrW | Op::LrD => {
                 let size = if insn.op() == Op::LrW { 4 } else { 8 };
@@ -377,9 +380,9 @@ impl Hart {
             Op::Undecoded | Op::Illegal => return Err(Trap::illegal(insn.raw())),
             _ => {
                 self.exec_fp(bus, insn)?;
+                self.x[0] = 0;
             }
         }
-        self.x[0] = 0;
         Ok(next)
     }
 

@@ -149,13 +149,14 @@ impl Hart {
             self.mmu_context_changed();
         }
         self.check_interrupts();
-        let mut retired = 0u64;
-        let mut steps = 0u64;
+        // Steps left (instructions plus traps) and traps taken: retired = steps - traps.
+        let mut left = budget;
+        let mut traps = 0u64;
         // The pc lives in a local (a register) while instructions execute; `self.pc` is
         // written back before anything that reads it: traps, slow fetches, exits.
         let mut pc = self.pc;
-        while steps < budget {
-            steps += 1;
+        while left != 0 {
+            left -= 1;
             let packed = self.fetch_cached(pc);
             let insn = if !packed.is_undecoded() {
                 packed
@@ -165,6 +166,7 @@ impl Hart {
                     Ok(insn) => insn,
                     Err(t) => {
                         self.take_trap(t);
+                        traps += 1;
                         pc = self.pc;
                         continue;
                     }
@@ -173,12 +175,12 @@ impl Hart {
             match self.execute(bus, insn, pc) {
                 Ok(next) => {
                     pc = next;
-                    retired += 1;
                     self.instret = self.instret.wrapping_add(1);
                 }
                 Err(t) => {
                     self.pc = pc;
                     self.take_trap(t);
+                    traps += 1;
                     pc = self.pc;
                 }
             }
@@ -186,14 +188,14 @@ impl Hart {
                 self.attention = false;
                 self.pc = pc;
                 if let Some(e) = self.exit.take() {
-                    return (e, retired);
+                    return (e, budget - left - traps);
                 }
                 self.check_interrupts();
                 pc = self.pc;
             }
         }
         self.pc = pc;
-        (HartExit::Budget, retired)
+        (HartExit::Budget, budget - traps)
     }
 
     /// Take the highest-priority pending and enabled interrupt, if any.
