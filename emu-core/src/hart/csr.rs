@@ -1,7 +1,7 @@
 //! Control and status registers (RISC-V Privileged ISA 20211203, ch. 2 and 3, §4.1; Sstc;
 //! Unprivileged ISA §11.2 for `fflags`/`frm`/`fcsr`).
 //!
-//! Access rules (§2.1): CSR bits [9:8] give the lowest privilege allowed, bits [11:10] = 3 mark
+//! Access rules (§2.1): CSR bits 9..8 give the lowest privilege allowed, bits 11..10 = 3 mark
 //! read-only CSRs; an access that breaks them, or names a CSR we do not implement, raises
 //! illegal instruction with the instruction bits in `mtval`.
 
