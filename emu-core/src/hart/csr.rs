@@ -283,6 +283,9 @@ impl Hart {
                 c.satp
             }
             MVENDORID | MARCHID | MIMPID | MCONFIGPTR => 0,
+            // Sdtrig with no triggers: tselect/tdata1–3 read 0 (type 0: none), as QEMU lets
+            // riscv-tests probe them without a trap.
+            0x7a0..=0x7a3 => 0,
             MHARTID => self.id,
             MSTATUS => self.mstatus_read(),
             MISA => MISA_VALUE,
@@ -411,6 +414,7 @@ impl Hart {
             }
             MCOUNTINHIBIT => {}
             0x323..=0x33f => {}
+            0x7a0..=0x7a3 => {}
             MSCRATCH => c.mscratch = value,
             MEPC => c.mepc = value & !1,
             MCAUSE => c.mcause = value,

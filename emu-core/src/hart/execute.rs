@@ -339,13 +339,19 @@ impl Hart {
                 let v = self
                     .phys_read(bus, pa, size as usize)
                     .ok_or(Trap::new(cause::LOAD_ACCESS_FAULT, a))?;
-                self.reservation = Some(pa);
+                // Watch the reserved page: any later write to it (by any hart or device)
+                // moves its generation and so breaks the reservation.
+                self.reservation = bus
+                    .ram
+                    .offset_of(pa, size)
+                    .map(|_| (pa, bus.ram.mark_code_page(pa)));
                 w!(if size == 4 { sx32!(v) } else { v });
             }
             Op::ScW | Op::ScD => {
                 let size = if insn.op() == Op::ScW { 4 } else { 8 };
                 let pa = self.atomic_addr(bus, a, size, Access::Store)?;
-                if self.reservation.take() == Some(pa) {
+                let held = self.reservation.take();
+                if held.is_some_and(|(rpa, gen)| rpa == pa && bus.ram.page_gen(pa) == gen) {
                     self.phys_write(bus, pa, size as usize, b)
                         .ok_or(Trap::new(cause::STORE_ACCESS_FAULT, a))?;
                     w!(0);

@@ -72,8 +72,9 @@ pub struct Hart {
     instret: u64,
     /// Interrupt-pending lines driven by the board (MSIP, MTIP, MEIP, external SEIP).
     ext_irq: u64,
-    /// LR reservation: physical address.
-    reservation: Option<u64>,
+    /// LR reservation: physical address and the generation of its RAM page at LR time (a write
+    /// to the page by anyone moves the generation: see `Ram::mark_code_page`).
+    reservation: Option<(u64, u32)>,
     /// Whether fetches / loads and stores go through Sv39 in the current context.
     fetch_paging: bool,
     data_paging: bool,
@@ -131,9 +132,8 @@ impl Hart {
     /// needs the machine. Returns why, and the number of instructions retired. Traps taken count
     /// against the budget too (so a trap loop still returns), but not as retired.
     pub fn run(&mut self, bus: &mut Bus, budget: u64) -> (HartExit, u64) {
-        // Other harts and DMA ran since our last run: their stores break our reservation and
-        // may have rewritten code.
-        self.reservation = None;
+        // Other harts and DMA ran since our last run: they may have rewritten code. (Their
+        // stores to a reserved page break our LR reservation through its page generation.)
         if self.dcache.stale(&bus.ram) {
             self.dcache.sync(&bus.ram);
         }
