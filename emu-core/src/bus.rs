@@ -125,8 +125,9 @@ impl Ram {
         }
     }
 
-    /// Mark the page holding `paddr` (in RAM) as holding decoded instructions; returns its
-    /// current generation. A later write to the page bumps the generation and [`Ram::code_gen`].
+    /// Mark the page holding `paddr` (in RAM) as watched — it holds decoded instructions or an
+    /// LR reservation — and return its current generation. A later write to the page bumps
+    /// the generation and [`Ram::code_gen`].
     pub fn mark_code_page(&mut self, paddr: u64) -> u32 {
         let page = ((paddr - self.base) >> 12) as usize;
         self.code_page[page] = 1;
