@@ -184,10 +184,13 @@ fn explain(seed: u64, index: usize, seq: &Sequence, qemu: &[u64], ours: &[u64]) 
                 differing(&theirs[n], &mine[n]).join("\n")
             );
         }
-        None => msg
-            .push_str("(no prefix differs on its own: the difference needs the whole sequence)\n"),
+        None => msg.push_str(concat!(
+            "(no prefix differs when run alone: the difference depends on what ran before it in ",
+            "the batch or on where run-loop rounds fall, e.g. an LR/SC reservation or a decode ",
+            "cache)\n"
+        )),
     }
-    msg += "initial x: ";
+    msg += "initial x1..x31: ";
     msg += &format!(
         "{:x?}\ninitial f: {:x?}\nfcsr {:#x}\n",
         &seq.x[1..],
