@@ -135,7 +135,8 @@ impl VirtioMmio {
         self.status
     }
 
-    fn reset(&mut self) {
+    /// Reset the transport (as a Status write of 0 does), keeping the device.
+    pub fn reset(&mut self) {
         let device = self.device.take();
         *self = VirtioMmio::new(device, self.legacy);
     }
