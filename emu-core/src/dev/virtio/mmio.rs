@@ -158,11 +158,12 @@ impl VirtioMmio {
     fn legacy_layout(slot: &mut QueueSlot, page_size: u32) {
         let q = &mut slot.vq;
         q.ready = slot.pfn != 0 && q.num != 0;
+        // Guest-chosen values: wrap rather than overflow (the rings then lie outside RAM).
         q.desc = slot.pfn as u64 * page_size as u64;
-        q.driver = q.desc + 16 * q.num as u64;
+        q.driver = q.desc.wrapping_add(16 * q.num as u64);
         let align = (slot.align as u64).max(1);
-        let avail_end = q.driver + 6 + 2 * q.num as u64;
-        q.device = avail_end.div_ceil(align) * align;
+        let avail_end = q.driver.wrapping_add(6 + 2 * q.num as u64);
+        q.device = avail_end.div_ceil(align).wrapping_mul(align);
     }
 
     /// Register read (§4.2.2). Unknown offsets read 0.
