@@ -3,7 +3,8 @@
 //! empty slot answers with DeviceID 0, as QEMU's do.
 //!
 //! Version 2 ("modern"): QueueDesc/Driver/Device Low/High and QueueReady, feature negotiation
-//! with FEATURES_OK and VIRTIO_F_VERSION_1. Version 1 ("legacy"): GuestPageSize, QueueAlign
+//! with FEATURES_OK and VIRTIO_F_VERSION_1 (offered; a driver that does not accept it is
+//! tolerated, as by QEMU). Version 1 ("legacy"): GuestPageSize, QueueAlign
 //! and QueuePFN, the rings laid out contiguously (§2.6.2 "Legacy Interfaces").
 //!
 //! A driver that breaks the queue rules gets DEVICE_NEEDS_RESET in Status and a configuration
@@ -287,10 +288,11 @@ impl VirtioMmio {
         }
         let mut v = v & !status::DEVICE_NEEDS_RESET;
         if v & status::FEATURES_OK != 0 && self.status & status::FEATURES_OK == 0 {
-            // §2.2.2: accept only offered features, and (modern) VERSION_1.
+            // §2.2.2: accept only offered features. A modern driver that leaves out
+            // VERSION_1 is tolerated, as QEMU does (the spec lets the device choose): xv6
+            // never writes the high feature word.
             let offered = self.offered_features();
-            let ok = self.driver_features & !offered == 0
-                && (self.legacy || self.driver_features & VIRTIO_F_VERSION_1 != 0);
+            let ok = self.driver_features & !offered == 0;
             if !ok {
                 v &= !status::FEATURES_OK;
             }
@@ -359,9 +361,6 @@ mod tests {
         m.write(DEVICE_FEATURES_SEL, 4, 1).unwrap();
         assert_eq!(m.read(DEVICE_FEATURES, 4).unwrap(), 1, "VERSION_1");
         m.write(STATUS, 4, 3).unwrap();
-        // Without VERSION_1 FEATURES_OK does not stick.
-        m.write(STATUS, 4, 11).unwrap();
-        assert_eq!(m.read(STATUS, 4).unwrap(), 3);
         m.write(DRIVER_FEATURES_SEL, 4, 1).unwrap();
         m.write(DRIVER_FEATURES, 4, 1).unwrap();
         // An unoffered feature is refused too.
@@ -369,6 +368,12 @@ mod tests {
         m.write(DRIVER_FEATURES, 4, 1 << 5).unwrap();
         m.write(STATUS, 4, 11).unwrap();
         assert_eq!(m.read(STATUS, 4).unwrap(), 3);
+        m.write(DRIVER_FEATURES, 4, 1 << 9).unwrap();
+        m.write(STATUS, 4, 11).unwrap();
+        assert_eq!(m.read(STATUS, 4).unwrap(), 11);
+        // Without VERSION_1 (xv6 never writes the high word) FEATURES_OK still sticks.
+        m.write(STATUS, 4, 0).unwrap();
+        m.write(STATUS, 4, 3).unwrap();
         m.write(DRIVER_FEATURES, 4, 1 << 9).unwrap();
         m.write(STATUS, 4, 11).unwrap();
         assert_eq!(m.read(STATUS, 4).unwrap(), 11);
