@@ -113,9 +113,9 @@ pub struct MachineStats {
     pub guest_ticks: u64,
     /// Host seconds spent inside [`Machine::run_until`].
     pub host_seconds: f64,
-    /// TLB hit rate (0..=1), when the hart exposes it.
+    /// TLB hit rate (0..=1), when the hart exposes it (not yet: it counts misses only).
     pub tlb_hit_rate: Option<f64>,
-    /// Decoded-instruction cache hit rate (0..=1), when the hart exposes it.
+    /// Decoded-instruction cache hit rate (0..=1): 1 − decodes / instructions retired.
     pub decode_cache_hit_rate: Option<f64>,
 }
 
@@ -155,6 +155,9 @@ pub struct Machine {
     total_retired: u64,
     bus: Bus,
     image: Option<LoadedImage>,
+    /// The kernel as given to [`Machine::load_kernel`], reloaded by [`Machine::reset`].
+    kernel: Option<(Vec<u8>, String)>,
+    dtb: Vec<u8>,
     dtb_addr: u64,
     dtb_len: u64,
     tick_remainder: u64,
@@ -191,6 +194,7 @@ impl Machine {
             .write_bytes(dtb_addr, &dtb)
             .map_err(|_| EmuError::Fdt("the device tree does not fit in RAM".into()))?;
         bus.rom = ResetRom::new(RAM_BASE, dtb_addr);
+        let dtb_len = dtb.len() as u64;
         let rng = config.seed.unwrap_or(0) ^ 0x9e37_79b9_7f4a_7c15;
         Ok(Machine {
             harts: (0..n as u64).map(Hart::new).collect(),
@@ -199,8 +203,10 @@ impl Machine {
             total_retired: 0,
             bus,
             image: None,
+            kernel: None,
+            dtb,
             dtb_addr,
-            dtb_len: dtb.len() as u64,
+            dtb_len,
             tick_remainder: 0,
             rng,
             host_seconds: 0.0,
@@ -231,6 +237,39 @@ impl Machine {
             _ => None,
         };
         self.image = Some(image);
+        self.kernel = Some((bytes.to_vec(), name.to_string()));
+        Ok(())
+    }
+
+    /// Reset the board, as after a guest reset request ([`ExitReason::Reset`]): harts back to
+    /// the reset ROM, CLINT, PLIC, UART and virtio transports to their power-on state (disks
+    /// and console stay attached, `mtime` keeps counting), the device tree rewritten and the
+    /// kernel reloaded. The rest of RAM keeps its contents.
+    pub fn reset(&mut self) -> Result<(), EmuError> {
+        let n = self.harts.len();
+        for hart in &mut self.harts {
+            hart.reset();
+        }
+        self.waiting = vec![false; n];
+        let mtime = self.bus.clint.mtime;
+        self.bus.clint = crate::dev::clint::Clint::new(n);
+        self.bus.clint.mtime = mtime;
+        self.bus.plic = crate::dev::plic::Plic::new(2 * n);
+        self.bus.uart.reset();
+        for slot in &mut self.bus.virtio {
+            slot.reset();
+        }
+        self.bus.test_finisher.request = None;
+        self.bus.event = false;
+        self.bus
+            .ram
+            .write_bytes(self.dtb_addr, &self.dtb)
+            .map_err(|_| EmuError::Fdt("the device tree does not fit in RAM".into()))?;
+        if let Some((bytes, name)) = self.kernel.take() {
+            let r = self.load_kernel(&bytes, &name);
+            self.kernel = Some((bytes, name));
+            r?;
+        }
         Ok(())
     }
 
@@ -283,12 +322,15 @@ impl Machine {
 
     /// Counters so far.
     pub fn stats(&self) -> MachineStats {
+        let decodes: u64 = self.harts.iter().map(|h| h.decode_misses()).sum();
+        let executed: u64 = self.retired.iter().sum();
         MachineStats {
             instret: self.retired.clone(),
             guest_ticks: self.bus.clint.mtime,
             host_seconds: self.host_seconds,
             tlb_hit_rate: None,
-            decode_cache_hit_rate: None,
+            decode_cache_hit_rate: (executed > 0)
+                .then(|| 1.0 - (decodes.min(executed) as f64 / executed as f64)),
         }
     }
 

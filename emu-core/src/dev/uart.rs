@@ -147,6 +147,12 @@ impl Uart {
         }
     }
 
+    /// Return the registers and FIFO to their power-on state, keeping the console.
+    pub fn reset(&mut self) {
+        let console = std::mem::replace(&mut self.console, Box::new(NullConsole));
+        *self = Uart::new(console);
+    }
+
     /// Replace the console.
     pub fn set_console(&mut self, console: Box<dyn Console>) {
         self.console = console;
