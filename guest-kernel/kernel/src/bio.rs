@@ -52,7 +52,11 @@ struct Bcache {
 }
 
 const BUF_INIT: Buf = Buf::new();
-static mut BCACHE: Bcache = Bcache { lock: Spinlock::new("bcache"), buf: [BUF_INIT; NBUF], head: Buf::new() };
+static mut BCACHE: Bcache = Bcache {
+    lock: Spinlock::new("bcache"),
+    buf: [BUF_INIT; NBUF],
+    head: Buf::new(),
+};
 
 /// Links all buffers into the LRU list (boot).
 pub fn binit() {

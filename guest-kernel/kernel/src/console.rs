@@ -1,8 +1,8 @@
 //! Console: input line discipline over the UART (xv6 console.c). Reads return whole lines;
 //! backspace/DEL erase a byte, ^U erases the line, ^D is end-of-file, ^P lists processes.
 
-use crate::proc::{either_copyin, either_copyout, killed, myproc, procdump, sleep, wakeup};
 use crate::printf::PANICKED;
+use crate::proc::{either_copyin, either_copyout, killed, myproc, procdump, sleep, wakeup};
 use crate::spinlock::{acquire, release, Spinlock};
 use crate::uart::{uartinit, uartputc_sync};
 use core::sync::atomic::Ordering;
@@ -22,8 +22,13 @@ struct Cons {
     e: usize, // edit index
 }
 
-static mut CONS: Cons =
-    Cons { lock: Spinlock::new("cons"), buf: [0; INPUT_BUF_SIZE], r: 0, w: 0, e: 0 };
+static mut CONS: Cons = Cons {
+    lock: Spinlock::new("cons"),
+    buf: [0; INPUT_BUF_SIZE],
+    r: 0,
+    w: 0,
+    e: 0,
+};
 
 fn cons() -> *mut Cons {
     &raw mut CONS
@@ -71,7 +76,9 @@ pub fn consoleread(user_dst: bool, mut dst: usize, mut n: usize) -> i32 {
     unsafe {
         acquire(&(*c).lock);
         while n > 0 {
-            while (*c).r == (*c).w {
+            while core::ptr::read_volatile(&raw const (*c).r)
+                == core::ptr::read_volatile(&raw const (*c).w)
+            {
                 if killed(myproc()) {
                     release(&(*c).lock);
                     return -1;

@@ -62,7 +62,13 @@ fn flags2perm(flags: u32) -> u64 {
 
 /// Loads `sz` bytes at file offset `offset` of ip into the (already mapped) pages at
 /// page-aligned `va`. Err on a short read.
-fn loadseg(pagetable: PageTable, va: usize, ip: *mut Inode, offset: u32, sz: u32) -> Result<(), ()> {
+fn loadseg(
+    pagetable: PageTable,
+    va: usize,
+    ip: *mut Inode,
+    offset: u32,
+    sz: u32,
+) -> Result<(), ()> {
     let mut i = 0u32;
     while i < sz {
         let pa = walkaddr(pagetable, va + i as usize).ok_or(())?;
@@ -105,7 +111,11 @@ pub fn exec(path: &[u8], argv: &[&[u8]]) -> i32 {
             unsafe {
                 let tf = &mut *(*p).trapframe;
                 tf.a1 = sp;
-                let last = path.iter().rposition(|&c| c == b'/').map(|i| i + 1).unwrap_or(0);
+                let last = path
+                    .iter()
+                    .rposition(|&c| c == b'/')
+                    .map(|i| i + 1)
+                    .unwrap_or(0);
                 let end = path.iter().position(|&c| c == 0).unwrap_or(path.len());
                 set_name(&mut (*p).name, &path[last.min(end)..end]);
                 let oldpagetable = (*p).pagetable;
@@ -127,7 +137,12 @@ pub fn exec(path: &[u8], argv: &[&[u8]]) -> i32 {
 
 /// Reads and checks the ELF header, builds a new page table and loads every LOAD segment.
 /// Returns the entry point; `*pagetable`/`*sz` say what to free on failure.
-fn load(ip: *mut Inode, p: *mut crate::proc::Proc, pagetable: &mut PageTable, sz: &mut usize) -> Result<usize, ()> {
+fn load(
+    ip: *mut Inode,
+    p: *mut crate::proc::Proc,
+    pagetable: &mut PageTable,
+    sz: &mut usize,
+) -> Result<usize, ()> {
     let mut elf = ElfHdr::default();
     let esz = core::mem::size_of::<ElfHdr>() as u32;
     if readi(ip, false, &mut elf as *mut ElfHdr as usize, 0, esz) != esz as i32 {

@@ -54,7 +54,10 @@ struct Ftable {
 }
 
 const FILE_INIT: File = File::new();
-static mut FTABLE: Ftable = Ftable { lock: Spinlock::new("ftable"), file: [FILE_INIT; NFILE] };
+static mut FTABLE: Ftable = Ftable {
+    lock: Spinlock::new("ftable"),
+    file: [FILE_INIT; NFILE],
+};
 
 /// Allocates a file structure with one reference; null if the table is full.
 pub fn filealloc() -> *mut File {
@@ -128,7 +131,14 @@ pub fn filestat(f: *mut File, addr: usize) -> i32 {
             let st = stati((*f).ip);
             iunlock((*f).ip);
             let p = myproc();
-            if copyout((*p).pagetable, addr, &st as *const abi::Stat as *const u8, core::mem::size_of::<abi::Stat>()).is_err() {
+            if copyout(
+                (*p).pagetable,
+                addr,
+                &st as *const abi::Stat as *const u8,
+                core::mem::size_of::<abi::Stat>(),
+            )
+            .is_err()
+            {
                 return -1;
             }
             return 0;

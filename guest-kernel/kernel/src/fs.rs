@@ -74,7 +74,10 @@ struct Itable {
 }
 
 const INODE_INIT: Inode = Inode::new();
-static mut ITABLE: Itable = Itable { lock: Spinlock::new("itable"), inode: [INODE_INIT; NINODE] };
+static mut ITABLE: Itable = Itable {
+    lock: Spinlock::new("itable"),
+    inode: [INODE_INIT; NINODE],
+};
 
 /// Reads the superblock, checks it and starts the log (recovering a crash). Runs in the first
 /// process (it sleeps on disk I/O). Panics on a disk that is not an xv6 file system.
@@ -86,7 +89,10 @@ pub fn fsinit(dev: u32) {
     }
     brelse(bp);
     if sb().magic != FSMAGIC {
-        panic!("invalid file system (bad superblock magic {:#x})", sb().magic);
+        panic!(
+            "invalid file system (bad superblock magic {:#x})",
+            sb().magic
+        );
     }
     initlog(dev, sb());
 }
@@ -480,7 +486,13 @@ pub fn namecmp(s: &[u8], t: &[u8]) -> bool {
 
 fn read_dirent(dp: *mut Inode, off: u32) -> Dirent {
     let mut de = Dirent::default();
-    let n = readi(dp, false, &mut de as *mut Dirent as usize, off, core::mem::size_of::<Dirent>() as u32);
+    let n = readi(
+        dp,
+        false,
+        &mut de as *mut Dirent as usize,
+        off,
+        core::mem::size_of::<Dirent>() as u32,
+    );
     if n != core::mem::size_of::<Dirent>() as i32 {
         panic!("dirlookup read");
     }
@@ -530,8 +542,15 @@ pub fn dirlink(dp: *mut Inode, name: &[u8], inum: u32) -> Result<(), ()> {
         }
         off += de_sz;
     }
-    let mut de = Dirent { inum: inum as u16, name: [0; DIRSIZ] };
-    let n = name.iter().position(|&c| c == 0).unwrap_or(name.len()).min(DIRSIZ);
+    let mut de = Dirent {
+        inum: inum as u16,
+        name: [0; DIRSIZ],
+    };
+    let n = name
+        .iter()
+        .position(|&c| c == 0)
+        .unwrap_or(name.len())
+        .min(DIRSIZ);
     de.name[..n].copy_from_slice(&name[..n]);
     if writei(dp, false, &de as *const Dirent as usize, off, de_sz) != de_sz as i32 {
         return Err(());

@@ -53,15 +53,14 @@ fn kmem() -> *mut Kmem {
 }
 
 fn pa_index(pa: usize) -> usize {
-    if pa % PGSIZE != 0 || pa < KERNBASE || pa >= PHYSTOP {
+    if !pa.is_multiple_of(PGSIZE) || !(KERNBASE..PHYSTOP).contains(&pa) {
         panic!("kalloc: bad physical address {:#x}", pa);
     }
     (pa - KERNBASE) / PGSIZE
 }
 
 fn end_addr() -> usize {
-    // SAFETY: only the address of the linker symbol is taken.
-    unsafe { &raw const end as usize }
+    &raw const end as usize
 }
 
 /// Puts every page from the end of the kernel to PHYSTOP on the free list.

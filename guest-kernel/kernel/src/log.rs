@@ -38,7 +38,10 @@ static mut LOG: Log = Log {
     outstanding: 0,
     committing: false,
     dev: 0,
-    lh: LogHeader { n: 0, block: [0; LOGSIZE] },
+    lh: LogHeader {
+        n: 0,
+        block: [0; LOGSIZE],
+    },
 };
 
 fn log() -> *mut Log {

@@ -26,7 +26,11 @@ const _: () = assert!(core::mem::size_of::<Pipe>() <= crate::riscv::PGSIZE);
 /// Creates a pipe and its two files (read end, write end). Err if out of files or memory.
 pub fn pipealloc() -> Result<(*mut File, *mut File), ()> {
     let f0 = filealloc();
-    let f1 = if f0.is_null() { core::ptr::null_mut() } else { filealloc() };
+    let f1 = if f0.is_null() {
+        core::ptr::null_mut()
+    } else {
+        filealloc()
+    };
     let page = if f1.is_null() { None } else { kalloc() };
     let Some(page) = page else {
         if !f0.is_null() {

@@ -5,7 +5,7 @@
 //! every `parent` field and must be taken before any `p.lock`. The other fields are private to
 //! the process (or to whoever holds its slot while it is USED).
 
-use crate::file::{filedup, fileclose, File};
+use crate::file::{fileclose, filedup, File};
 use crate::fs::{idup, iput, namei, Inode};
 use crate::kalloc::{kalloc, kfree};
 use crate::log::{begin_op, end_op};
@@ -27,7 +27,11 @@ pub struct Context {
 
 impl Context {
     const fn zero() -> Self {
-        Context { ra: 0, sp: 0, s: [0; 12] }
+        Context {
+            ra: 0,
+            sp: 0,
+            s: [0; 12],
+        }
     }
 }
 
@@ -141,7 +145,12 @@ impl Proc {
     }
 }
 
-const CPU_INIT: Cpu = Cpu { proc: null_mut(), context: Context::zero(), noff: 0, intena: false };
+const CPU_INIT: Cpu = Cpu {
+    proc: null_mut(),
+    context: Context::zero(),
+    noff: 0,
+    intena: false,
+};
 static mut CPUS: [Cpu; NCPU] = [CPU_INIT; NCPU];
 const PROC_INIT: Proc = Proc::new();
 static mut PROCS: [Proc; NPROC] = [PROC_INIT; NPROC];
@@ -244,7 +253,7 @@ fn allocproc() -> *mut Proc {
                 }
             }
             (*p).context = Context::zero();
-            (*p).context.ra = forkret as usize;
+            (*p).context.ra = forkret as *const () as usize;
             (*p).context.sp = (*p).kstack + KSTACK_PAGES * PGSIZE;
             return p;
         }

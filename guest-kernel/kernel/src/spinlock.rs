@@ -14,7 +14,11 @@ pub struct Spinlock {
 impl Spinlock {
     /// An unlocked lock called `name` (for panics).
     pub const fn new(name: &'static str) -> Self {
-        Spinlock { locked: AtomicBool::new(false), cpu: AtomicUsize::new(0), name }
+        Spinlock {
+            locked: AtomicBool::new(false),
+            cpu: AtomicUsize::new(0),
+            name,
+        }
     }
 }
 

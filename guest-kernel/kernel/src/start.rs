@@ -46,7 +46,7 @@ pub extern "C" fn start() -> ! {
     x &= !MSTATUS_MPP_MASK;
     x |= MSTATUS_MPP_S;
     w_mstatus(x);
-    w_mepc(crate::kmain as usize);
+    w_mepc(crate::kmain as *const () as usize);
     w_satp(0);
     // All exceptions and interrupts to S-mode.
     w_medeleg(0xffff);

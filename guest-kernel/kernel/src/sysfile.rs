@@ -99,7 +99,9 @@ pub fn sys_fstat() -> u64 {
 pub fn sys_link() -> u64 {
     let mut old = [0u8; MAXPATH];
     let mut new = [0u8; MAXPATH];
-    let (Ok(on), Ok(nn)) = (argstr(0, &mut old), argstr(1, &mut new)) else { return ERR };
+    let (Ok(on), Ok(nn)) = (argstr(0, &mut old), argstr(1, &mut new)) else {
+        return ERR;
+    };
     let mut name = [0u8; DIRSIZ];
     begin_op();
     let ip = namei(&old[..on]);
@@ -160,7 +162,9 @@ fn isdirempty(dp: *mut Inode) -> bool {
 /// may not.
 pub fn sys_unlink() -> u64 {
     let mut path = [0u8; MAXPATH];
-    let Ok(n) = argstr(0, &mut path) else { return ERR };
+    let Ok(n) = argstr(0, &mut path) else {
+        return ERR;
+    };
     let mut name = [0u8; DIRSIZ];
     begin_op();
     let dp = nameiparent(&path[..n], &mut name);
@@ -265,7 +269,9 @@ fn create(path: &[u8], typ: i16, major: i16, minor: i16) -> *mut Inode {
 pub fn sys_open() -> u64 {
     let mut path = [0u8; MAXPATH];
     let omode = argint(1);
-    let Ok(n) = argstr(0, &mut path) else { return ERR };
+    let Ok(n) = argstr(0, &mut path) else {
+        return ERR;
+    };
     let path = &path[..n];
     begin_op();
     let ip = if omode & O_CREATE != 0 {
@@ -398,7 +404,9 @@ pub fn sys_chdir() -> u64 {
 pub fn sys_exec() -> u64 {
     let mut path = [0u8; MAXPATH];
     let uargv = argaddr(1);
-    let Ok(plen) = argstr(0, &mut path) else { return ERR };
+    let Ok(plen) = argstr(0, &mut path) else {
+        return ERR;
+    };
     let mut pages = [0usize; MAXARG];
     let mut lens = [0usize; MAXARG];
     let mut argc = 0;
@@ -407,7 +415,9 @@ pub fn sys_exec() -> u64 {
         if argc >= MAXARG {
             break;
         }
-        let Ok(uarg) = fetchaddr(uargv + 8 * argc) else { break };
+        let Ok(uarg) = fetchaddr(uargv + 8 * argc) else {
+            break;
+        };
         if uarg == 0 {
             ok = true;
             break;
@@ -441,7 +451,9 @@ pub fn sys_exec() -> u64 {
 pub fn sys_pipe() -> u64 {
     let fdarray = argaddr(0);
     let p = myproc();
-    let Ok((rf, wf)) = pipealloc() else { return ERR };
+    let Ok((rf, wf)) = pipealloc() else {
+        return ERR;
+    };
     let fd0 = fdalloc(rf);
     let fd1 = if fd0.is_some() { fdalloc(wf) } else { None };
     let (Some(fd0), Some(fd1)) = (fd0, fd1) else {

@@ -79,7 +79,12 @@ pub fn sys_cowstat() -> u64 {
     let addr = argaddr(0);
     // SAFETY: our own page table.
     let pt = unsafe { (*myproc()).pagetable };
-    match copyout(pt, addr, &st as *const abi::CowStat as *const u8, core::mem::size_of::<abi::CowStat>()) {
+    match copyout(
+        pt,
+        addr,
+        &st as *const abi::CowStat as *const u8,
+        core::mem::size_of::<abi::CowStat>(),
+    ) {
         Ok(()) => 0,
         Err(()) => ERR,
     }

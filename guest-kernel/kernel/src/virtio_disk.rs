@@ -15,7 +15,6 @@ use core::sync::atomic::{fence, Ordering};
 const MMIO_MAGIC_VALUE: usize = 0x000;
 const MMIO_VERSION: usize = 0x004;
 const MMIO_DEVICE_ID: usize = 0x008;
-const MMIO_VENDOR_ID: usize = 0x00c;
 const MMIO_DEVICE_FEATURES: usize = 0x010;
 const MMIO_DRIVER_FEATURES: usize = 0x020;
 const MMIO_QUEUE_SEL: usize = 0x030;
@@ -114,8 +113,15 @@ static mut DISK: Disk = Disk {
     used: null_mut(),
     free: [false; NUM],
     used_idx: 0,
-    info: [Info { b: null_mut(), status: 0 }; NUM],
-    ops: [BlkReq { typ: 0, reserved: 0, sector: 0 }; NUM],
+    info: [Info {
+        b: null_mut(),
+        status: 0,
+    }; NUM],
+    ops: [BlkReq {
+        typ: 0,
+        reserved: 0,
+        sector: 0,
+    }; NUM],
     lock: Spinlock::new("virtio_disk"),
 };
 
@@ -153,7 +159,15 @@ pub fn virtio_disk_init() {
     status |= STATUS_DRIVER;
     w(MMIO_STATUS, status);
     let mut features = r(MMIO_DEVICE_FEATURES);
-    for f in [BLK_F_RO, BLK_F_SCSI, BLK_F_CONFIG_WCE, BLK_F_MQ, F_ANY_LAYOUT, RING_F_EVENT_IDX, RING_F_INDIRECT_DESC] {
+    for f in [
+        BLK_F_RO,
+        BLK_F_SCSI,
+        BLK_F_CONFIG_WCE,
+        BLK_F_MQ,
+        F_ANY_LAYOUT,
+        RING_F_EVENT_IDX,
+        RING_F_INDIRECT_DESC,
+    ] {
         features &= !(1 << f);
     }
     w(MMIO_DRIVER_FEATURES, features);
@@ -298,7 +312,10 @@ pub fn virtio_disk_rw(b: *mut Buf, write: bool) {
 
         let avail = (*d).avail;
         let aidx = read_volatile(addr_of_mut!((*avail).idx));
-        write_volatile(addr_of_mut!((*avail).ring[aidx as usize % NUM]), idx[0] as u16);
+        write_volatile(
+            addr_of_mut!((*avail).ring[aidx as usize % NUM]),
+            idx[0] as u16,
+        );
         fence(Ordering::SeqCst);
         write_volatile(addr_of_mut!((*avail).idx), aidx.wrapping_add(1));
         fence(Ordering::SeqCst);
@@ -324,7 +341,8 @@ pub fn virtio_disk_intr() {
         let used = (*d).used;
         while (*d).used_idx != read_volatile(addr_of_mut!((*used).idx)) {
             fence(Ordering::SeqCst);
-            let id = read_volatile(addr_of_mut!((*used).ring[(*d).used_idx as usize % NUM].id)) as usize;
+            let id =
+                read_volatile(addr_of_mut!((*used).ring[(*d).used_idx as usize % NUM].id)) as usize;
             if id >= NUM {
                 panic!("virtio_disk_intr: bad id");
             }

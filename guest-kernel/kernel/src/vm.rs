@@ -4,7 +4,9 @@
 //!
 //! A page table is identified by the physical address of its root page (`PageTable`).
 
-use crate::kalloc::{kalloc, kfree, krefcount, krefinc, COW_COPIED, COW_FAULTS, COW_REUSED};
+#[cfg(not(feature = "eager-fork"))]
+use crate::kalloc::krefinc;
+use crate::kalloc::{kalloc, kfree, krefcount, COW_COPIED, COW_FAULTS, COW_REUSED};
 use crate::memlayout::*;
 use crate::riscv::*;
 use core::sync::atomic::Ordering;
@@ -21,14 +23,12 @@ extern "C" {
 
 /// Address of the end of kernel text (kernel.ld).
 fn etext_addr() -> usize {
-    // SAFETY: only the symbol's address is used.
-    unsafe { &raw const etext as usize }
+    &raw const etext as usize
 }
 
 /// Physical address of the trampoline page (trampoline.rs).
 pub fn trampoline_addr() -> usize {
-    // SAFETY: only the symbol's address is used.
-    unsafe { &raw const trampoline as usize }
+    &raw const trampoline as usize
 }
 
 fn zeroed_page() -> Option<usize> {
@@ -122,7 +122,13 @@ pub fn walkaddr(pagetable: PageTable, va: usize) -> Option<usize> {
 /// Maps [va, va+size) to physical [pa, ...) with permissions `perm` (| PTE_V). `va` and
 /// `size` need not be aligned. Err if a page-table page cannot be allocated (mappings made
 /// so far stay). Panics on remapping a valid PTE or size 0 (kernel bugs).
-pub fn mappages(pagetable: PageTable, va: usize, size: usize, pa: usize, perm: u64) -> Result<(), ()> {
+pub fn mappages(
+    pagetable: PageTable,
+    va: usize,
+    size: usize,
+    pa: usize,
+    perm: u64,
+) -> Result<(), ()> {
     if size == 0 {
         panic!("mappages: size");
     }
@@ -149,12 +155,14 @@ pub fn mappages(pagetable: PageTable, va: usize, size: usize, pa: usize, perm: u
 /// Removes `npages` mappings starting at page-aligned `va`, dropping a reference to each
 /// physical page if `do_free`. Pages that are not mapped are skipped.
 pub fn uvmunmap(pagetable: PageTable, va: usize, npages: usize, do_free: bool) {
-    if va % PGSIZE != 0 {
+    if !va.is_multiple_of(PGSIZE) {
         panic!("uvmunmap: not aligned");
     }
     for i in 0..npages {
         let a = va + i * PGSIZE;
-        let Some(pte) = walk(pagetable, a, false) else { continue };
+        let Some(pte) = walk(pagetable, a, false) else {
+            continue;
+        };
         // SAFETY: walk returned a PTE inside a page-table page.
         unsafe {
             if *pte & PTE_V == 0 {
@@ -381,7 +389,12 @@ pub fn cow_break(pagetable: PageTable, va: usize) -> Result<usize, CowError> {
 /// Copies `len` bytes from kernel `src` to user virtual address `dstva`, breaking COW on each
 /// destination page first. Err if any page is unmapped, not user, read-only (and not COW),
 /// beyond MAXVA, or a COW copy finds no memory.
-pub fn copyout(pagetable: PageTable, mut dstva: usize, mut src: *const u8, mut len: usize) -> Result<(), ()> {
+pub fn copyout(
+    pagetable: PageTable,
+    mut dstva: usize,
+    mut src: *const u8,
+    mut len: usize,
+) -> Result<(), ()> {
     while len > 0 {
         let va0 = pgrounddown(dstva);
         let pa0 = cow_break(pagetable, va0).map_err(|_| ())?;
@@ -398,7 +411,12 @@ pub fn copyout(pagetable: PageTable, mut dstva: usize, mut src: *const u8, mut l
 
 /// Copies `len` bytes from user virtual address `srcva` to kernel `dst`. Err if any source
 /// page is not a mapped user page.
-pub fn copyin(pagetable: PageTable, mut dst: *mut u8, mut srcva: usize, mut len: usize) -> Result<(), ()> {
+pub fn copyin(
+    pagetable: PageTable,
+    mut dst: *mut u8,
+    mut srcva: usize,
+    mut len: usize,
+) -> Result<(), ()> {
     while len > 0 {
         let va0 = pgrounddown(srcva);
         let pa0 = walkaddr(pagetable, va0).ok_or(())?;
