@@ -119,7 +119,8 @@ pub fn walkaddr(pagetable: PageTable, va: usize) -> Option<usize> {
     Some(pte2pa(v))
 }
 
-/// Maps [va, va+size) to physical [pa, ...) with permissions `perm` (| PTE_V). `va` and
+/// Maps [va, va+size) to physical [pa, ...) with permissions `perm` (| PTE_V, and A and D
+/// preset so no access-bit faults can occur). `va` and
 /// `size` need not be aligned. Err if a page-table page cannot be allocated (mappings made
 /// so far stay). Panics on remapping a valid PTE or size 0 (kernel bugs).
 pub fn mappages(
@@ -142,7 +143,7 @@ pub fn mappages(
             if *pte & PTE_V != 0 {
                 panic!("mappages: remap {:#x}", a);
             }
-            *pte = pa2pte(pa) | perm | PTE_V;
+            *pte = pa2pte(pa) | perm | PTE_A | PTE_D | PTE_V;
         }
         if a == last {
             return Ok(());
