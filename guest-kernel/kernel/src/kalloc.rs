@@ -117,6 +117,15 @@ pub fn kfree(pa: usize) {
 /// Allocates one 4096-byte page with reference count 1, filled with junk; None when memory
 /// is exhausted (callers fail the operation, never panic).
 pub fn kalloc() -> Option<usize> {
+    let pa = kalloc_nofill()?;
+    // SAFETY: a page we now own.
+    unsafe { core::ptr::write_bytes(pa as *mut u8, 5, PGSIZE) };
+    Some(pa)
+}
+
+/// Like kalloc but leaves the old contents: for callers that overwrite the whole page at once
+/// (fork and COW copies).
+pub fn kalloc_nofill() -> Option<usize> {
     let k = kmem();
     // SAFETY: KMEM fields are guarded by KMEM.lock.
     unsafe {
@@ -131,7 +140,6 @@ pub fn kalloc() -> Option<usize> {
         if r.is_null() {
             return None;
         }
-        core::ptr::write_bytes(r as *mut u8, 5, PGSIZE);
         Some(r as usize)
     }
 }

@@ -6,7 +6,7 @@
 
 #[cfg(not(feature = "eager-fork"))]
 use crate::kalloc::krefinc;
-use crate::kalloc::{kalloc, kfree, krefcount, COW_COPIED, COW_FAULTS, COW_REUSED};
+use crate::kalloc::{kalloc, kalloc_nofill, kfree, krefcount, COW_COPIED, COW_FAULTS, COW_REUSED};
 use crate::memlayout::*;
 use crate::riscv::*;
 use core::sync::atomic::Ordering;
@@ -307,7 +307,7 @@ pub fn uvmcopy(old: PageTable, new: PageTable, sz: usize) -> Result<(), ()> {
             continue;
         }
         let pa = pte2pa(v);
-        let Some(mem) = kalloc() else {
+        let Some(mem) = kalloc_nofill() else {
             uvmunmap(new, 0, i / PGSIZE, true);
             return Err(());
         };
@@ -350,8 +350,9 @@ pub enum CowError {
 /// - Anything else is not a COW page: `NotCow`. No memory: `OutOfMemory` (nothing changed).
 ///
 /// Only the owning process calls this for its page table, so PTE updates do not race; the
-/// reference counts are shared and locked in kalloc. The caller's return to user space
-/// (`userret`'s `sfence.vma`) flushes the stale translation.
+/// reference counts are shared and locked in kalloc. No `sfence.vma` is needed here: while
+/// in the kernel this hart runs on the kernel page table, the process runs on no other hart,
+/// and the return to user space (`userret`) flushes the TLB around its `satp` write.
 pub fn cow_break(pagetable: PageTable, va: usize) -> Result<usize, CowError> {
     let va0 = pgrounddown(va);
     let pte = walk(pagetable, va0, false).ok_or(CowError::NotCow)?;
@@ -373,17 +374,15 @@ pub fn cow_break(pagetable: PageTable, va: usize) -> Result<usize, CowError> {
         // SAFETY: as above.
         unsafe { *pte = (v | PTE_W) & !PTE_COW };
         COW_REUSED.fetch_add(1, Ordering::Relaxed);
-        sfence_vma();
         return Ok(pa);
     }
-    let mem = kalloc().ok_or(CowError::OutOfMemory)?;
+    let mem = kalloc_nofill().ok_or(CowError::OutOfMemory)?;
     // SAFETY: `pa` is a mapped user page (we hold a reference); `mem` is a fresh page.
     unsafe { core::ptr::copy_nonoverlapping(pa as *const u8, mem as *mut u8, PGSIZE) };
     // SAFETY: as above.
     unsafe { *pte = pa2pte(mem) | ((pte_flags(v) | PTE_W) & !PTE_COW) };
     COW_COPIED.fetch_add(1, Ordering::Relaxed);
     kfree(pa);
-    sfence_vma();
     Ok(mem)
 }
 
