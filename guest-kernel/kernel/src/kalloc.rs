@@ -48,10 +48,12 @@ pub static COW_COPIED: AtomicU64 = AtomicU64::new(0);
 /// COW faults resolved by reusing the page (count was 1).
 pub static COW_REUSED: AtomicU64 = AtomicU64::new(0);
 
+/// The allocator state (fields guarded by its lock).
 fn kmem() -> *mut Kmem {
     &raw mut KMEM
 }
 
+/// Reference-count index of page `pa`; panics if pa is not a page of RAM.
 fn pa_index(pa: usize) -> usize {
     if !pa.is_multiple_of(PGSIZE) || !(KERNBASE..PHYSTOP).contains(&pa) {
         panic!("kalloc: bad physical address {:#x}", pa);
@@ -59,6 +61,7 @@ fn pa_index(pa: usize) -> usize {
     (pa - KERNBASE) / PGSIZE
 }
 
+/// First address after the kernel image.
 fn end_addr() -> usize {
     &raw const end as usize
 }

@@ -209,6 +209,7 @@ pub fn myproc() -> *mut Proc {
     p
 }
 
+/// A fresh process id.
 fn allocpid() -> i32 {
     acquire(&PID_LOCK);
     // SAFETY: guarded by PID_LOCK.

@@ -92,6 +92,7 @@ pub extern "C" fn usertrap() -> ! {
     usertrapret();
 }
 
+/// Reports a trap that is not ours to fix and marks the process killed.
 fn unexpected(p: *mut crate::proc::Proc, scause: usize) {
     // SAFETY: reads our own pid.
     let pid = unsafe { (*p).pid };
@@ -127,6 +128,7 @@ pub fn usertrapret() -> ! {
     }
 }
 
+/// Physical (= kernel virtual) address of the trampoline page.
 fn trampoline_base() -> usize {
     crate::vm::trampoline_addr()
 }

@@ -125,16 +125,19 @@ static mut DISK: Disk = Disk {
     lock: Spinlock::new("virtio_disk"),
 };
 
+/// Reads the virtio-mmio register at `off`.
 fn r(off: usize) -> u32 {
     // SAFETY: virtio-mmio registers, mapped one-to-one.
     unsafe { read_volatile((VIRTIO0 + off) as *const u32) }
 }
 
+/// Writes the virtio-mmio register at `off`.
 fn w(off: usize, v: u32) {
     // SAFETY: virtio-mmio registers, mapped one-to-one.
     unsafe { write_volatile((VIRTIO0 + off) as *mut u32, v) }
 }
 
+/// A zeroed page for a virtqueue area; panics if none (boot only).
 fn zeroed_page() -> usize {
     let pa = kalloc().expect("virtio disk kalloc");
     // SAFETY: fresh page.
@@ -253,6 +256,7 @@ fn free_chain(d: *mut Disk, mut i: usize) {
     }
 }
 
+/// Claims three descriptors (one request), or none. DISK.lock held.
 fn alloc3_desc(d: *mut Disk) -> Option<[usize; 3]> {
     let mut idx = [0; 3];
     for i in 0..3 {

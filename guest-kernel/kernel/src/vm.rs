@@ -31,6 +31,7 @@ pub fn trampoline_addr() -> usize {
     &raw const trampoline as usize
 }
 
+/// A zeroed page, or None if memory is exhausted.
 fn zeroed_page() -> Option<usize> {
     let pa = kalloc()?;
     // SAFETY: a freshly allocated page owned by the caller.
