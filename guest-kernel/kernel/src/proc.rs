@@ -209,6 +209,7 @@ pub fn myproc() -> *mut Proc {
     p
 }
 
+/// A fresh process id.
 fn allocpid() -> i32 {
     acquire(&PID_LOCK);
     // SAFETY: guarded by PID_LOCK.
@@ -253,7 +254,7 @@ fn allocproc() -> *mut Proc {
                 }
             }
             (*p).context = Context::zero();
-            (*p).context.ra = forkret as usize;
+            (*p).context.ra = forkret as *const () as usize;
             (*p).context.sp = (*p).kstack + KSTACK_PAGES * PGSIZE;
             return p;
         }

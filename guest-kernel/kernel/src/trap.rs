@@ -27,7 +27,7 @@ extern "C" {
 
 /// Points this hart's stvec at kernelvec.
 pub fn trapinithart() {
-    w_stvec(kernelvec as usize);
+    w_stvec(kernelvec as *const () as usize);
 }
 
 /// Address of TICKS, the channel sleep() waits on.
@@ -44,7 +44,7 @@ pub extern "C" fn usertrap() -> ! {
         panic!("usertrap: not from user mode");
     }
     // Traps in the kernel now go to kerneltrap.
-    w_stvec(kernelvec as usize);
+    w_stvec(kernelvec as *const () as usize);
     let p = myproc();
     // SAFETY: our own trapframe.
     let tf = unsafe { &mut *(*p).trapframe };
@@ -92,6 +92,7 @@ pub extern "C" fn usertrap() -> ! {
     usertrapret();
 }
 
+/// Reports a trap that is not ours to fix and marks the process killed.
 fn unexpected(p: *mut crate::proc::Proc, scause: usize) {
     // SAFETY: reads our own pid.
     let pid = unsafe { (*p).pid };
@@ -107,13 +108,13 @@ pub fn usertrapret() -> ! {
     // No interrupts until we are back in user space (stvec is about to point at uservec).
     intr_off();
     let tramp = trampoline_base();
-    w_stvec(TRAMPOLINE + (uservec as usize - tramp));
+    w_stvec(TRAMPOLINE + (uservec as *const () as usize - tramp));
     // SAFETY: our own trapframe and page table.
     unsafe {
         let tf = &mut *(*p).trapframe;
         tf.kernel_satp = r_satp();
         tf.kernel_sp = (*p).kstack + KSTACK_PAGES * PGSIZE;
-        tf.kernel_trap = usertrap as usize;
+        tf.kernel_trap = usertrap as *const () as usize;
         tf.kernel_hartid = r_tp();
         let mut x = r_sstatus();
         x &= !SSTATUS_SPP; // user mode after sret
@@ -122,11 +123,12 @@ pub fn usertrapret() -> ! {
         w_sepc(tf.epc);
         let satp = make_satp((*p).pagetable);
         let f: extern "C" fn(usize) -> ! =
-            core::mem::transmute(TRAMPOLINE + (userret as usize - tramp));
+            core::mem::transmute(TRAMPOLINE + (userret as *const () as usize - tramp));
         f(satp)
     }
 }
 
+/// Physical (= kernel virtual) address of the trampoline page.
 fn trampoline_base() -> usize {
     crate::vm::trampoline_addr()
 }
