@@ -492,9 +492,7 @@ pub fn concreate(s: &str) {
         file[1] = b'0' + i;
         unlink(file);
         let pid = fork();
-        if pid != 0 && i % 3 == 1 {
-            link("C0", file);
-        } else if pid == 0 && i % 5 == 1 {
+        if (pid != 0 && i % 3 == 1) || (pid == 0 && i % 5 == 1) {
             link("C0", file);
         } else {
             let fd = open(file, O_CREATE | O_RDWR);
@@ -526,7 +524,11 @@ pub fn concreate(s: &str) {
                 fail!(s, "concreate weird file {}", fmt::Bytes(until_nul(name)));
             }
             if fa[i] {
-                fail!(s, "concreate duplicate file {}", fmt::Bytes(until_nul(name)));
+                fail!(
+                    s,
+                    "concreate duplicate file {}",
+                    fmt::Bytes(until_nul(name))
+                );
             }
             fa[i] = true;
             n += 1;
@@ -786,7 +788,10 @@ pub fn fourteen(s: &str) {
     close(fd);
     let fd = open("12345678901234/12345678901234/12345678901234", O_RDONLY);
     if fd < 0 {
-        fail!(s, "open 12345678901234/12345678901234/12345678901234 failed");
+        fail!(
+            s,
+            "open 12345678901234/12345678901234/12345678901234 failed"
+        );
     }
     close(fd);
     if mkdir("12345678901234/12345678901234") == 0 {

@@ -33,7 +33,12 @@ pub fn copyin(s: &str) {
         // SAFETY: as above.
         let n = unsafe { sys::write(fds[1], addr as *const u8, 8192) };
         if n > 0 {
-            fail!(s, "write(pipe, {:#x}, 8192) returned {}, not -1 or 0", addr, n);
+            fail!(
+                s,
+                "write(pipe, {:#x}, 8192) returned {}, not -1 or 0",
+                addr,
+                n
+            );
         }
         close(fds[0]);
         close(fds[1]);
@@ -63,7 +68,12 @@ pub fn copyout(s: &str) {
         // SAFETY: as above.
         let n = unsafe { sys::read(fds[0], addr as *mut u8, 8192) };
         if n > 0 {
-            fail!(s, "read(pipe, {:#x}, 8192) returned {}, not -1 or 0", addr, n);
+            fail!(
+                s,
+                "read(pipe, {:#x}, 8192) returned {}, not -1 or 0",
+                addr,
+                n
+            );
         }
         close(fds[0]);
         close(fds[1]);
@@ -114,11 +124,11 @@ pub fn copyinstr2(s: &str) {
 pub fn copyinstr3(s: &str) {
     sbrk(8192);
     let top = sbrk(0);
-    if top % PGSIZE != 0 {
+    if !top.is_multiple_of(PGSIZE) {
         sbrk((PGSIZE - top % PGSIZE) as i64);
     }
     let top = sbrk(0);
-    if top % PGSIZE != 0 {
+    if !top.is_multiple_of(PGSIZE) {
         fail!(s, "oops");
     }
     let b = top - 1;
@@ -135,7 +145,7 @@ pub fn copyinstr3(s: &str) {
         if sys::link(p, p) != -1 {
             fail!(s, "link(top-1) did not return -1");
         }
-        let argv = [b"xx\0".as_ptr(), core::ptr::null()];
+        let argv = [c"xx".as_ptr(), core::ptr::null()];
         if sys::exec(p, argv.as_ptr()) != -1 {
             fail!(s, "exec(top-1) did not return -1");
         }
@@ -406,7 +416,7 @@ pub fn validatetest(s: &str) {
     let hi = 1100 * 1024;
     for p in (0..=hi).step_by(PGSIZE) {
         // SAFETY: the kernel must cope with any pointer.
-        if unsafe { sys::link(b"nosuchfile\0".as_ptr(), p as *const u8) } != -1 {
+        if unsafe { sys::link(c"nosuchfile".as_ptr(), p as *const u8) } != -1 {
             fail!(s, "link should not succeed");
         }
     }
@@ -505,7 +515,7 @@ pub fn sbrkbugs(_s: &str) {
 /// After growing past a page boundary and shrinking below it, copyin from the last page.
 pub fn sbrklast(_s: &str) {
     let top = sbrk(0);
-    if top % 4096 != 0 {
+    if !top.is_multiple_of(4096) {
         sbrk((4096 - top % 4096) as i64);
     }
     sbrk(4096);

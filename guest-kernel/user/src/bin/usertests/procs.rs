@@ -333,7 +333,7 @@ pub fn badarg(_s: &str) {
     for _ in 0..50000 {
         let argv = [0xffff_ffff_usize as *const u8, core::ptr::null()];
         // SAFETY: the kernel must reject the bad argument pointer.
-        unsafe { sys::exec(b"echo\0".as_ptr(), argv.as_ptr()) };
+        unsafe { sys::exec(c"echo".as_ptr(), argv.as_ptr()) };
     }
     exit(0);
 }
