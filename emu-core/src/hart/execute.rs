@@ -344,7 +344,7 @@ impl Hart {
                 self.reservation = bus
                     .ram
                     .offset_of(pa, size)
-                    .map(|_| (pa, bus.ram.mark_code_page(pa)));
+                    .map(|_| (pa, bus.ram.watch_page(pa)));
                 w!(if size == 4 { sx32!(v) } else { v });
             }
             Op::ScW | Op::ScD => {
