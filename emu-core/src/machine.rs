@@ -366,8 +366,10 @@ impl Machine {
                 Some(max) => max - self.total_retired,
                 None => u64::MAX,
             };
-            if self.bus.uart.poll_console() && self.bus.update_irq_lines() {
+            if self.bus.uart.poll_console() {
                 // New input: the harts see it through the PLIC below.
+                self.bus.uart_irq_update();
+                self.bus.event = false;
             }
             if self.config.clock == ClockMode::Host {
                 self.sync_host_clock();
@@ -460,7 +462,6 @@ impl Machine {
                 self.host_base = Some((Instant::now(), self.bus.clint.mtime));
             }
         }
-        self.bus.update_irq_lines();
         match self.bus.test_finisher.request.take()? {
             FinisherRequest::PowerOff { code } => Some(ExitReason::PowerOff { code }),
             FinisherRequest::Reset => Some(ExitReason::Reset),
@@ -488,7 +489,8 @@ impl Machine {
             }
         }
         if self.bus.uart.poll_console() {
-            self.bus.update_irq_lines();
+            self.bus.uart_irq_update();
+            self.bus.event = false;
             return;
         }
         let now = self.bus.clint.mtime;
