@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use crate::bus::{Bus, RAM_BASE};
 use crate::dev::clint::MTIME_HZ;
 use crate::dev::fdt::{build_fdt, dtb_address};
+use crate::dev::htif::Htif;
 use crate::dev::rom::ResetRom;
 use crate::dev::test_finisher::FinisherRequest;
 use crate::dev::virtio::blk::Blk;
@@ -164,6 +165,8 @@ pub struct Machine {
     host_seconds: f64,
     /// Host instant and `mtime` at which host-clock mode last synchronised.
     host_base: Option<(Instant, u64)>,
+    /// The HTIF of a kernel with a `tohost` symbol, when `config.htif` (polled every round).
+    htif: Option<Htif>,
 }
 
 impl Machine {
@@ -208,6 +211,7 @@ impl Machine {
             rng,
             host_seconds: 0.0,
             host_base: None,
+            htif: None,
             config,
         })
     }
@@ -228,6 +232,10 @@ impl Machine {
             });
         }
         self.bus.rom = ResetRom::new(image.entry, self.dtb_addr);
+        self.htif = match (self.config.htif, image.tohost) {
+            (true, Some(tohost)) => Some(Htif::new(tohost, image.fromhost)),
+            _ => None,
+        };
         self.image = Some(image);
         self.kernel = Some((bytes.to_vec(), name.to_string()));
         Ok(())
@@ -389,6 +397,12 @@ impl Machine {
                 let t = self.tick_remainder + busiest;
                 self.advance_mtime(t / INSNS_PER_TICK);
                 self.tick_remainder = t % INSNS_PER_TICK;
+            }
+            if let Some(htif) = &mut self.htif {
+                let console = self.bus.uart.console_mut();
+                if let Some(exit) = htif.poll(&mut self.bus.ram, console) {
+                    return ExitReason::PowerOff { code: exit.code };
+                }
             }
             if self.waiting.iter().all(|&w| w) {
                 self.idle(deadline);

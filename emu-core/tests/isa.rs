@@ -61,3 +61,9 @@ macro_rules! isa_test {
 }
 
 isa_test!(integer);
+isa_test!(atomic);
+isa_test!(csr);
+isa_test!(trap);
+isa_test!(sv39);
+isa_test!(fp);
+isa_test!(smc);

@@ -160,6 +160,11 @@ impl Uart {
         self.console = console;
     }
 
+    /// The console, for other host-side writers (HTIF's `SYS_write`).
+    pub fn console_mut(&mut self) -> &mut dyn Console {
+        self.console.as_mut()
+    }
+
     /// Move bytes from the console into the receive FIFO while it has room (not in loopback).
     /// Returns whether a byte arrived.
     pub fn poll_console(&mut self) -> bool {

@@ -62,6 +62,9 @@ impl TlbEntry {
     };
 }
 
+/// `mstatus` bits that change how loads and stores translate.
+pub(crate) const CONTEXT_BITS: u64 = ms::MPRV | ms::MPP | ms::SUM | ms::MXR;
+
 const PTE_V: u64 = 1 << 0;
 const PTE_R: u64 = 1 << 1;
 const PTE_W: u64 = 1 << 2;
@@ -89,6 +92,11 @@ impl Hart {
         let sv39 = self.csr.satp >> 60 == 8;
         self.fetch_paging = sv39 && self.privilege != Privilege::Machine;
         self.data_paging = sv39 && self.data_privilege() != Privilege::Machine;
+        self.mmu_snapshot = (
+            self.privilege,
+            self.csr.satp,
+            self.csr.mstatus & CONTEXT_BITS,
+        );
         self.tlb_flush();
     }
 

@@ -17,7 +17,7 @@ pub mod mmu;
 pub mod trap;
 
 use crate::bus::Bus;
-use decode::{decode, Insn, Op};
+use decode::{decode, PackedInsn};
 use decode_cache::{DecodeCache, SLOTS_PER_PAGE};
 use mmu::{Access, TlbEntry, NO_TAG, TLB_SIZE};
 use trap::{cause, Trap};
@@ -87,6 +87,9 @@ pub struct Hart {
     /// Something happened that the run loop must look at (exit request, interrupt change).
     attention: bool,
     exit: Option<HartExit>,
+    /// (privilege, satp, mstatus) when the translation context was last computed: `run`
+    /// recomputes it when the machine changed the public fields in between.
+    mmu_snapshot: (Privilege, u64, u64),
 }
 
 impl Hart {
@@ -112,6 +115,7 @@ impl Hart {
             fetch_base: 0,
             attention: false,
             exit: None,
+            mmu_snapshot: (Privilege::Machine, 0, 0),
         }
     }
 
@@ -135,33 +139,60 @@ impl Hart {
         }
         self.exit = None;
         self.attention = false;
+        if self.mmu_snapshot
+            != (
+                self.privilege,
+                self.csr.satp,
+                self.csr.mstatus & mmu::CONTEXT_BITS,
+            )
+        {
+            self.mmu_context_changed();
+        }
         self.check_interrupts();
         let mut retired = 0u64;
         let mut steps = 0u64;
+        // The pc lives in a local (a register) while instructions execute; `self.pc` is
+        // written back before anything that reads it: traps, slow fetches, exits.
+        let mut pc = self.pc;
         while steps < budget {
             steps += 1;
-            let insn = match self.fetch(bus) {
-                Ok(insn) => insn,
-                Err(t) => {
-                    self.take_trap(t);
-                    continue;
+            let packed = self.fetch_cached(pc);
+            let insn = if !packed.is_undecoded() {
+                packed
+            } else {
+                self.pc = pc;
+                match self.fetch_slow(bus) {
+                    Ok(insn) => insn,
+                    Err(t) => {
+                        self.take_trap(t);
+                        pc = self.pc;
+                        continue;
+                    }
                 }
             };
-            match self.execute(bus, insn) {
-                Ok(()) => {
+            match self.execute(bus, insn, pc) {
+                Ok(next) => {
+                    pc = next;
                     retired += 1;
                     self.instret = self.instret.wrapping_add(1);
                 }
-                Err(t) => self.take_trap(t),
+                Err(t) => {
+                    self.pc = pc;
+                    self.take_trap(t);
+                    pc = self.pc;
+                }
             }
             if self.attention {
                 self.attention = false;
+                self.pc = pc;
                 if let Some(e) = self.exit.take() {
                     return (e, retired);
                 }
                 self.check_interrupts();
+                pc = self.pc;
             }
         }
+        self.pc = pc;
         (HartExit::Budget, retired)
     }
 
@@ -178,24 +209,22 @@ impl Hart {
         self.attention = true;
     }
 
-    /// The instruction at `pc`: from the decode cache when the fetch page is current.
+    /// The instruction at `pc` from the decode cache when the fetch page is current, else
+    /// [`PackedInsn::UNDECODED`] (then [`Hart::fetch_slow`] takes over).
     #[inline(always)]
-    fn fetch(&mut self, bus: &mut Bus) -> Result<Insn, Trap> {
-        let pc = self.pc;
+    fn fetch_cached(&self, pc: u64) -> PackedInsn {
         if pc >> 12 == self.fetch_vpn {
-            let insn = self.dcache.insns[self.fetch_base + ((pc as usize & 0xfff) >> 1)];
-            if insn.op != Op::Undecoded {
-                return Ok(insn);
-            }
+            self.dcache.insns[self.fetch_base + ((pc as usize & 0xfff) >> 1)]
+        } else {
+            PackedInsn::UNDECODED
         }
-        self.fetch_slow(bus)
     }
 
     /// Translate `pc`, find (or make) its decode-cache page, decode the instruction if needed.
     /// Instructions outside RAM (a ROM) or straddling a page boundary are decoded every time.
     #[cold]
     #[inline(never)]
-    fn fetch_slow(&mut self, bus: &mut Bus) -> Result<Insn, Trap> {
+    fn fetch_slow(&mut self, bus: &mut Bus) -> Result<PackedInsn, Trap> {
         let pc = self.pc;
         let pa = self.translate(bus, pc, Access::Fetch)?;
         let pa_page = pa & !0xfff;
@@ -205,9 +234,9 @@ impl Hart {
             let index = self.dcache.page_index(pa_page);
             self.fetch_vpn = pc >> 12;
             self.fetch_base = index * SLOTS_PER_PAGE;
-            let insn = self.dcache.insns[self.fetch_base + slot];
-            if insn.op != Op::Undecoded {
-                return Ok(insn);
+            let packed = self.dcache.insns[self.fetch_base + slot];
+            if !packed.is_undecoded() {
+                return Ok(packed);
             }
             Some(index)
         } else {
@@ -229,7 +258,7 @@ impl Hart {
                 self.dcache.fill(&mut bus.ram, index, slot, insn);
             }
         }
-        Ok(insn)
+        Ok(insn.pack())
     }
 
     /// Read the 16-bit parcel at physical `pa` (virtual `va`, for the access fault).
