@@ -290,23 +290,22 @@ impl Bus {
         }
     }
 
-    /// Drive the PLIC lines of the UART and virtio slots from their devices; returns whether
-    /// any line changed.
+    /// Pass the UART's and the virtio slots' interrupt lines to the PLIC (a device update of
+    /// each line); returns whether any pending bit changed.
     pub fn update_irq_lines(&mut self) -> bool {
-        let mut changed = false;
-        let uart = self.uart.irq();
-        if self.plic.line(UART_IRQ) != uart {
-            changed = true;
-        }
-        self.plic.set_level(UART_IRQ, uart);
+        let mut changed = self.plic.set_level(UART_IRQ, self.uart.irq());
         for (n, slot) in self.virtio.iter().enumerate() {
-            let level = slot.irq();
-            if self.plic.line(VIRTIO_IRQ_BASE + n) != level {
-                changed = true;
-            }
-            self.plic.set_level(VIRTIO_IRQ_BASE + n, level);
+            changed |= self.plic.set_level(VIRTIO_IRQ_BASE + n, slot.irq());
         }
         changed
+    }
+
+    /// After a UART access or received data: pass its line to the PLIC if the UART updated
+    /// it, setting [`Bus::event`] when the PLIC's pending bits changed.
+    pub fn uart_irq_update(&mut self) {
+        if self.uart.take_irq_update() && self.plic.set_level(UART_IRQ, self.uart.irq()) {
+            self.event = true;
+        }
     }
 
     /// Physical read of `size` bytes (RAM or MMIO). `Err` where nothing is mapped.
@@ -326,12 +325,8 @@ impl Bus {
                 Ok(v)
             }
             Target::Uart(off) => {
-                let before = self.uart.irq();
                 let v = self.uart.read(off, size)?;
-                if self.uart.irq() != before {
-                    self.update_irq_lines();
-                    self.event = true;
-                }
+                self.uart_irq_update();
                 Ok(v)
             }
             Target::Virtio(n, off) => self.virtio[n].read(off, size),
@@ -363,21 +358,15 @@ impl Bus {
                 Ok(())
             }
             Target::Uart(off) => {
-                let before = self.uart.irq();
                 self.uart.write(off, size, value)?;
-                if self.uart.irq() != before {
-                    self.update_irq_lines();
-                    self.event = true;
-                }
+                self.uart_irq_update();
                 Ok(())
             }
             Target::Virtio(n, off) => {
                 let slot = &mut self.virtio[n];
-                let before = slot.irq();
                 slot.write(off, size, value)?;
                 slot.process(&mut self.ram);
-                if slot.irq() != before {
-                    self.update_irq_lines();
+                if self.plic.set_level(VIRTIO_IRQ_BASE + n, slot.irq()) {
                     self.event = true;
                 }
                 Ok(())
