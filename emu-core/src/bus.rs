@@ -3,7 +3,12 @@
 //! Layout (QEMU hw/riscv/virt.c): reset ROM 0x1000, test finisher 0x10_0000, CLINT 0x200_0000,
 //! PLIC 0xc00_0000, UART 0x1000_0000, virtio-mmio 0x1000_1000 + 0x1000·n, RAM 0x8000_0000.
 
+use crate::dev::clint::{Clint, CLINT_SIZE};
+use crate::dev::plic::{Plic, PLIC_SIZE};
+use crate::dev::rom::{ResetRom, ROM_BASE, ROM_SIZE};
 use crate::dev::test_finisher::{TestFinisher, TEST_FINISHER_SIZE};
+use crate::dev::uart::{NullConsole, Uart, UART_IRQ, UART_SIZE};
+use crate::dev::virtio::mmio::{VirtioMmio, VIRTIO_MMIO_SIZE};
 
 /// Width of a bus access in bytes: 1, 2, 4 or 8.
 pub type Size = u8;
@@ -34,14 +39,27 @@ pub trait Device {
 pub struct Ram {
     base: u64,
     data: Vec<u8>,
+    /// Per 4 KiB page: 1 when some hart holds decoded instructions from it.
+    code_page: Vec<u8>,
+    /// Per 4 KiB page: bumped by every write to a page marked in `code_page`.
+    page_gen: Vec<u32>,
+    /// Bumped with any `page_gen` entry: harts compare it to notice code changes cheaply.
+    code_gen: u64,
 }
+
+/// Size of a page for decode-cache invalidation (and of an Sv39 base page).
+pub const PAGE_SIZE: u64 = 4096;
 
 impl Ram {
     /// `size` bytes of zeroed RAM at physical address `base`.
     pub fn new(base: u64, size: usize) -> Ram {
+        let pages = size.div_ceil(PAGE_SIZE as usize);
         Ram {
             base,
             data: vec![0; size],
+            code_page: vec![0; pages],
+            page_gen: vec![0; pages],
+            code_gen: 0,
         }
     }
     /// Physical base address.
@@ -77,6 +95,9 @@ impl Ram {
         }
         let off = (paddr - self.base) as usize;
         self.data[off..off + buf.len()].copy_from_slice(buf);
+        if !buf.is_empty() {
+            self.note_write(off, buf.len());
+        }
         Ok(())
     }
     /// Read a little-endian value of `size` bytes.
@@ -89,17 +110,91 @@ impl Ram {
     pub fn write(&mut self, paddr: u64, size: Size, value: u64) -> Result<(), BusFault> {
         self.write_bytes(paddr, &value.to_le_bytes()[..size as usize])
     }
+
+    /// Invalidate decoded code in the pages of the `len` (> 0) bytes at RAM offset `off`.
+    #[inline]
+    fn note_write(&mut self, off: usize, len: usize) {
+        let first = off >> 12;
+        let last = (off + len - 1) >> 12;
+        for page in first..=last {
+            if self.code_page[page] != 0 {
+                self.code_page[page] = 0;
+                self.page_gen[page] = self.page_gen[page].wrapping_add(1);
+                self.code_gen = self.code_gen.wrapping_add(1);
+            }
+        }
+    }
+
+    /// Mark the page holding `paddr` (in RAM) as holding decoded instructions; returns its
+    /// current generation. A later write to the page bumps the generation and [`Ram::code_gen`].
+    pub fn mark_code_page(&mut self, paddr: u64) -> u32 {
+        let page = ((paddr - self.base) >> 12) as usize;
+        self.code_page[page] = 1;
+        self.page_gen[page]
+    }
+    /// Generation of the page holding `paddr` (in RAM): changes whenever a marked page is written.
+    pub fn page_gen(&self, paddr: u64) -> u32 {
+        self.page_gen[((paddr - self.base) >> 12) as usize]
+    }
+    /// Global code generation: changes whenever any marked code page is written (by a hart or
+    /// by DMA), so a hart can tell in one compare whether its decode cache may be stale.
+    #[inline]
+    pub fn code_gen(&self) -> u64 {
+        self.code_gen
+    }
+
+    /// Hot-path load of `N` bytes at RAM offset `off` (caller checked `off + N <= size`).
+    #[inline(always)]
+    pub(crate) fn load<const N: usize>(&self, off: usize) -> [u8; N] {
+        let mut b = [0u8; N];
+        b.copy_from_slice(&self.data[off..off + N]);
+        b
+    }
+    /// Hot-path store of `bytes` at RAM offset `off` (caller checked bounds). Returns true when
+    /// the store hit a page holding decoded code (which it invalidated).
+    #[inline(always)]
+    pub(crate) fn store(&mut self, off: usize, bytes: &[u8]) -> bool {
+        self.data[off..off + bytes.len()].copy_from_slice(bytes);
+        let page = off >> 12;
+        if self.code_page[page] != 0 || ((off + bytes.len() - 1) >> 12) != page {
+            self.note_write(off, bytes.len());
+            return true;
+        }
+        false
+    }
+    /// Offset of `paddr` in RAM when `[paddr, paddr + len)` lies wholly in RAM.
+    #[inline(always)]
+    pub(crate) fn offset_of(&self, paddr: u64, len: u64) -> Option<usize> {
+        let off = paddr.wrapping_sub(self.base);
+        if off < self.data.len() as u64 && len <= self.data.len() as u64 - off {
+            Some(off as usize)
+        } else {
+            None
+        }
+    }
 }
 
 /// The physical address space: RAM plus the board's devices.
 ///
-/// The board (devices, routing) fills in the device fields; harts call [`Bus::read`] and
-/// [`Bus::write`] for anything that is not a RAM hit.
+/// Harts call [`Bus::read`] and [`Bus::write`] for anything that is not a RAM hit. Device
+/// interrupt lines are wired to the PLIC here: after every MMIO access the UART's and the
+/// virtio slots' lines are re-driven, and [`Bus::event`] is set when the machine must look
+/// (an interrupt line or CLINT register changed, a power-off request, a queue was serviced).
 pub struct Bus {
     /// Main memory at 0x8000_0000.
     pub ram: Ram,
+    /// Reset ROM at 0x1000.
+    pub rom: ResetRom,
     /// SiFive test finisher at 0x10_0000.
     pub test_finisher: TestFinisher,
+    /// CLINT at 0x200_0000.
+    pub clint: Clint,
+    /// PLIC at 0xc00_0000.
+    pub plic: Plic,
+    /// NS16550A UART at 0x1000_0000.
+    pub uart: Uart,
+    /// virtio-mmio slots at 0x1000_1000 + 0x1000·n (PLIC sources 1..=8).
+    pub virtio: Vec<VirtioMmio>,
     /// Set by an MMIO access after which the machine must look (power-off request, interrupt
     /// line change, queue notify…). A hart returns [`crate::hart::HartExit::Event`] when it
     /// sees it set after an MMIO access; the machine clears it.
@@ -108,40 +203,167 @@ pub struct Bus {
 
 /// Physical base of the SiFive test finisher.
 pub const TEST_FINISHER_BASE: u64 = 0x10_0000;
+/// Physical base of the CLINT.
+pub const CLINT_BASE: u64 = 0x200_0000;
+/// Physical base of the PLIC.
+pub const PLIC_BASE: u64 = 0xc00_0000;
+/// Physical base of the UART.
+pub const UART_BASE: u64 = 0x1000_0000;
+/// Physical base of virtio-mmio slot 0.
+pub const VIRTIO_BASE: u64 = 0x1000_1000;
+/// Number of virtio-mmio slots.
+pub const VIRTIO_SLOTS: usize = 8;
+/// PLIC source of virtio-mmio slot 0 (slot n uses `VIRTIO_IRQ_BASE + n`).
+pub const VIRTIO_IRQ_BASE: usize = 1;
 /// Physical base of RAM.
 pub const RAM_BASE: u64 = 0x8000_0000;
 
+/// Which device an address belongs to, and the offset within it.
+enum Target {
+    Rom(u64),
+    Finisher(u64),
+    Clint(u64),
+    Plic(u64),
+    Uart(u64),
+    Virtio(usize, u64),
+}
+
+fn route(paddr: u64) -> Option<Target> {
+    let within = |base: u64, size: u64| paddr.wrapping_sub(base) < size;
+    Some(if within(ROM_BASE, ROM_SIZE) {
+        Target::Rom(paddr - ROM_BASE)
+    } else if within(TEST_FINISHER_BASE, TEST_FINISHER_SIZE) {
+        Target::Finisher(paddr - TEST_FINISHER_BASE)
+    } else if within(CLINT_BASE, CLINT_SIZE) {
+        Target::Clint(paddr - CLINT_BASE)
+    } else if within(PLIC_BASE, PLIC_SIZE) {
+        Target::Plic(paddr - PLIC_BASE)
+    } else if within(UART_BASE, UART_SIZE) {
+        Target::Uart(paddr - UART_BASE)
+    } else if within(VIRTIO_BASE, VIRTIO_MMIO_SIZE * VIRTIO_SLOTS as u64) {
+        let off = paddr - VIRTIO_BASE;
+        Target::Virtio((off / VIRTIO_MMIO_SIZE) as usize, off % VIRTIO_MMIO_SIZE)
+    } else {
+        return None;
+    })
+}
+
 impl Bus {
-    /// A bus with `ram_size` bytes of RAM at [`RAM_BASE`] and the board's devices.
+    /// A one-hart board with `ram_size` bytes of RAM at [`RAM_BASE`], a console that discards
+    /// output, empty virtio slots (modern transport) and a reset ROM jumping to RAM_BASE.
     pub fn new(ram_size: usize) -> Bus {
+        Bus::with_harts(ram_size, 1, false)
+    }
+
+    /// A board for `harts` harts (PLIC contexts 2·hart M, 2·hart+1 S), virtio slots speaking
+    /// the legacy (version 1) transport if `virtio_legacy`, else version 2.
+    pub fn with_harts(ram_size: usize, harts: usize, virtio_legacy: bool) -> Bus {
         Bus {
             ram: Ram::new(RAM_BASE, ram_size),
+            rom: ResetRom::new(RAM_BASE, 0),
             test_finisher: TestFinisher::default(),
+            clint: Clint::new(harts),
+            plic: Plic::new(2 * harts),
+            uart: Uart::new(Box::new(NullConsole)),
+            virtio: (0..VIRTIO_SLOTS)
+                .map(|_| VirtioMmio::new(None, virtio_legacy))
+                .collect(),
             event: false,
         }
     }
+
+    /// Drive the PLIC lines of the UART and virtio slots from their devices; returns whether
+    /// any line changed.
+    pub fn update_irq_lines(&mut self) -> bool {
+        let mut changed = false;
+        let uart = self.uart.irq();
+        if self.plic.line(UART_IRQ) != uart {
+            changed = true;
+        }
+        self.plic.set_level(UART_IRQ, uart);
+        for (n, slot) in self.virtio.iter().enumerate() {
+            let level = slot.irq();
+            if self.plic.line(VIRTIO_IRQ_BASE + n) != level {
+                changed = true;
+            }
+            self.plic.set_level(VIRTIO_IRQ_BASE + n, level);
+        }
+        changed
+    }
+
     /// Physical read of `size` bytes (RAM or MMIO). `Err` where nothing is mapped.
     pub fn read(&mut self, paddr: u64, size: Size) -> Result<u64, BusFault> {
         if paddr >= RAM_BASE {
             return self.ram.read(paddr, size);
         }
-        if (TEST_FINISHER_BASE..TEST_FINISHER_BASE + TEST_FINISHER_SIZE).contains(&paddr) {
-            return self.test_finisher.read(paddr - TEST_FINISHER_BASE, size);
+        let fault = BusFault { addr: paddr };
+        match route(paddr).ok_or(fault)? {
+            Target::Rom(off) => self.rom.read(off, size),
+            Target::Finisher(off) => self.test_finisher.read(off, size),
+            Target::Clint(off) => self.clint.read(off, size),
+            Target::Plic(off) => {
+                let v = self.plic.read(off, size)?;
+                // A claim changes the claiming context's interrupt line.
+                self.event = true;
+                Ok(v)
+            }
+            Target::Uart(off) => {
+                let before = self.uart.irq();
+                let v = self.uart.read(off, size)?;
+                if self.uart.irq() != before {
+                    self.update_irq_lines();
+                    self.event = true;
+                }
+                Ok(v)
+            }
+            Target::Virtio(n, off) => self.virtio[n].read(off, size),
         }
-        Err(BusFault { addr: paddr })
     }
+
     /// Physical write of the low `size` bytes of `value` (RAM or MMIO). `Err` where nothing is
-    /// mapped.
+    /// mapped. A virtio QueueNotify is serviced here, synchronously (DMA through [`Ram`]).
     pub fn write(&mut self, paddr: u64, size: Size, value: u64) -> Result<(), BusFault> {
         if paddr >= RAM_BASE {
             return self.ram.write(paddr, size, value);
         }
-        if (TEST_FINISHER_BASE..TEST_FINISHER_BASE + TEST_FINISHER_SIZE).contains(&paddr) {
-            self.test_finisher
-                .write(paddr - TEST_FINISHER_BASE, size, value)?;
-            self.event |= self.test_finisher.request.is_some();
-            return Ok(());
+        let fault = BusFault { addr: paddr };
+        match route(paddr).ok_or(fault)? {
+            Target::Rom(off) => self.rom.write(off, size, value),
+            Target::Finisher(off) => {
+                self.test_finisher.write(off, size, value)?;
+                self.event |= self.test_finisher.request.is_some();
+                Ok(())
+            }
+            Target::Clint(off) => {
+                self.clint.write(off, size, value)?;
+                self.event = true;
+                Ok(())
+            }
+            Target::Plic(off) => {
+                self.plic.write(off, size, value)?;
+                self.event = true;
+                Ok(())
+            }
+            Target::Uart(off) => {
+                let before = self.uart.irq();
+                self.uart.write(off, size, value)?;
+                if self.uart.irq() != before {
+                    self.update_irq_lines();
+                    self.event = true;
+                }
+                Ok(())
+            }
+            Target::Virtio(n, off) => {
+                let slot = &mut self.virtio[n];
+                let before = slot.irq();
+                slot.write(off, size, value)?;
+                slot.process(&mut self.ram);
+                if slot.irq() != before {
+                    self.update_irq_lines();
+                    self.event = true;
+                }
+                Ok(())
+            }
         }
-        Err(BusFault { addr: paddr })
     }
 }

@@ -1,12 +1,90 @@
-//! The machine: harts, bus, run loop, virtual clock, exit reasons.
+//! The machine: harts, bus, run loop, virtual clock, exit reasons — the API the CLI, tests and
+//! benches drive.
+//!
+//! Time: `mtime` (10 MHz) advances with retired instructions, one tick per
+//! [`INSNS_PER_TICK`] instructions of the busiest hart in each round, so a run with the same
+//! inputs is repeatable to the byte. When every hart waits in `wfi`, time jumps to the next
+//! CLINT deadline (or by [`IDLE_STEP`] ticks, which lets `stimecmp` deadlines of Sstc
+//! arrive) — an idle guest costs no host time. [`ClockMode::Host`] follows wall time instead.
+//!
+//! Harts are interleaved round-robin in one host thread, each running a quantum of
+//! instructions per round; a seed varies the quantum to shake out races in guest locking.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crate::bus::{Bus, RAM_BASE};
+use crate::dev::clint::MTIME_HZ;
+use crate::dev::fdt::{build_fdt, dtb_address};
+use crate::dev::htif::Htif;
+use crate::dev::rom::ResetRom;
+use crate::dev::test_finisher::FinisherRequest;
+use crate::dev::virtio::blk::Blk;
+use crate::hart::csr::MENVCFG_STCE;
+use crate::hart::{irq, Hart, HartExit};
+use crate::loader::{self, LoadedImage};
+
+pub use crate::dev::uart::{Console, MemoryConsole, NullConsole};
+pub use crate::dev::virtio::blk::{Disk, DiskMode};
+
+/// Instructions per `mtime` tick: 10 MHz of guest time at a nominal 100 MIPS.
+pub const INSNS_PER_TICK: u64 = 10;
+/// Instructions a hart runs per round when no seed varies it.
+pub const QUANTUM: u64 = 4096;
+/// Ticks (1 ms of guest time) the clock moves per idle step while all harts wait with no timer
+/// deadline at all (only input can wake them).
+pub const IDLE_STEP: u64 = MTIME_HZ / 1000;
+/// Most harts a machine may have.
+pub const MAX_HARTS: usize = 8;
+
+/// How guest time relates to host time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClockMode {
+    /// `mtime` advances with retired instructions; idle time is skipped. Reproducible.
+    #[default]
+    Virtual,
+    /// `mtime` follows host wall-clock time (10 MHz); idle harts sleep. For interactive use.
+    Host,
+}
 
 /// How a machine is built.
 #[derive(Debug, Clone)]
 pub struct MachineConfig {
-    /// Number of harts, 1 to 8.
+    /// Number of harts, 1 to 8 (default 1).
     pub harts: usize,
-    /// RAM size in bytes.
+    /// RAM size in bytes (default 128 MiB); at least 1 MiB, at most 64 GiB.
     pub ram_size: u64,
+    /// Seed that varies the interleaving quantum (None: a fixed quantum).
+    pub seed: Option<u64>,
+    /// Guest clock (default virtual).
+    pub clock: ClockMode,
+    /// Honour HTIF `tohost` writes when the kernel ELF has that symbol (default true; issue 7).
+    pub htif: bool,
+    /// virtio-mmio transport: legacy (Version 1) if true, modern (Version 2) if false (the
+    /// default; what current xv6 and QEMU with `force-legacy=false` use).
+    pub virtio_legacy: bool,
+}
+
+impl Default for MachineConfig {
+    fn default() -> Self {
+        MachineConfig {
+            harts: 1,
+            ram_size: 128 << 20,
+            seed: None,
+            clock: ClockMode::Virtual,
+            htif: true,
+            virtio_legacy: false,
+        }
+    }
+}
+
+/// Limits on one [`Machine::run_until`] call. `None` means unlimited.
+#[derive(Debug, Clone, Default)]
+pub struct RunLimits {
+    /// Most instructions retired in total over all harts (counted since the machine was built).
+    pub max_insns: Option<u64>,
+    /// Most host wall time for this call.
+    pub timeout: Option<Duration>,
 }
 
 /// Why [`Machine::run_until`] returned.
@@ -14,14 +92,457 @@ pub struct MachineConfig {
 pub enum ExitReason {
     /// The guest powered off through the test finisher; `code` 0 means pass.
     PowerOff { code: u32 },
+    /// The guest asked for a reset through the test finisher.
+    Reset,
+    /// [`RunLimits::max_insns`] instructions have retired.
+    InstructionLimit,
+    /// [`RunLimits::timeout`] of host time passed.
+    Timeout,
+    /// The stop predicate returned true.
+    Stopped,
+    /// The host could not go on (e.g. no kernel loaded).
+    HostError(String),
 }
 
-/// A whole board.
-pub struct Machine {}
+/// Counters of a machine.
+#[derive(Debug, Clone, Default)]
+pub struct MachineStats {
+    /// Instructions retired per hart.
+    pub instret: Vec<u64>,
+    /// Guest time: `mtime` in 10 MHz ticks.
+    pub guest_ticks: u64,
+    /// Host seconds spent inside [`Machine::run_until`].
+    pub host_seconds: f64,
+    /// TLB hit rate (0..=1), when the hart exposes it (not yet: it counts misses only).
+    pub tlb_hit_rate: Option<f64>,
+    /// Decoded-instruction cache hit rate (0..=1): 1 − decodes / instructions retired.
+    pub decode_cache_hit_rate: Option<f64>,
+}
+
+/// Errors of building and loading a machine. Messages name the file and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum EmuError {
+    /// A configuration value is out of range.
+    #[error("invalid machine configuration: {0}")]
+    Config(String),
+    /// The kernel image cannot be loaded.
+    #[error("cannot load kernel {name}: {problem}")]
+    Kernel {
+        /// The kernel's file name as given.
+        name: String,
+        /// What is wrong and what to do.
+        problem: String,
+    },
+    /// A disk image cannot be opened.
+    #[error("cannot open disk image {}: {source}; check that the file exists and is readable (and writable unless used as a snapshot)", path.display())]
+    Disk {
+        /// The image path.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The device tree could not be built.
+    #[error("cannot build the device tree: {0}")]
+    Fdt(String),
+}
+
+/// A whole board: harts, bus, clock.
+pub struct Machine {
+    config: MachineConfig,
+    harts: Vec<Hart>,
+    waiting: Vec<bool>,
+    retired: Vec<u64>,
+    total_retired: u64,
+    bus: Bus,
+    image: Option<LoadedImage>,
+    /// The kernel as given to [`Machine::load_kernel`], reloaded by [`Machine::reset`].
+    kernel: Option<(Vec<u8>, String)>,
+    dtb: Vec<u8>,
+    dtb_addr: u64,
+    dtb_len: u64,
+    tick_remainder: u64,
+    rng: u64,
+    host_seconds: f64,
+    /// Host instant and `mtime` at which host-clock mode last synchronised.
+    host_base: Option<(Instant, u64)>,
+    /// The HTIF of a kernel with a `tohost` symbol, when `config.htif` (polled every round).
+    htif: Option<Htif>,
+}
 
 impl Machine {
-    /// Run until the guest powers off.
-    pub fn run_until(&mut self) -> ExitReason {
-        unimplemented!("board: issue 3")
+    /// Build a machine: harts in reset at the reset ROM, RAM, devices, and the device tree in
+    /// RAM. Errors: harts not in 1..=8, RAM under 1 MiB or over 64 GiB.
+    pub fn new(config: MachineConfig) -> Result<Machine, EmuError> {
+        if !(1..=MAX_HARTS).contains(&config.harts) {
+            return Err(EmuError::Config(format!(
+                "{} harts; give 1 to {MAX_HARTS}",
+                config.harts
+            )));
+        }
+        if config.ram_size < (1 << 20) || config.ram_size > (64 << 30) {
+            return Err(EmuError::Config(format!(
+                "{} bytes of RAM; give 1 MiB to 64 GiB",
+                config.ram_size
+            )));
+        }
+        let n = config.harts;
+        let mut bus = Bus::with_harts(config.ram_size as usize, n, config.virtio_legacy);
+        let dtb =
+            build_fdt(n, RAM_BASE, config.ram_size).map_err(|e| EmuError::Fdt(e.to_string()))?;
+        let dtb_addr = dtb_address(RAM_BASE, config.ram_size, dtb.len() as u64);
+        bus.ram
+            .write_bytes(dtb_addr, &dtb)
+            .map_err(|_| EmuError::Fdt("the device tree does not fit in RAM".into()))?;
+        bus.rom = ResetRom::new(RAM_BASE, dtb_addr);
+        let dtb_len = dtb.len() as u64;
+        let rng = config.seed.unwrap_or(0) ^ 0x9e37_79b9_7f4a_7c15;
+        Ok(Machine {
+            harts: (0..n as u64).map(Hart::new).collect(),
+            waiting: vec![false; n],
+            retired: vec![0; n],
+            total_retired: 0,
+            bus,
+            image: None,
+            kernel: None,
+            dtb,
+            dtb_addr,
+            dtb_len,
+            tick_remainder: 0,
+            rng,
+            host_seconds: 0.0,
+            host_base: None,
+            htif: None,
+            config,
+        })
+    }
+
+    /// Load a kernel: an ELF64 RISC-V executable, or a raw image at 0x8000_0000. The reset
+    /// ROM then jumps to its entry. `name` (the file path) appears in errors. The kernel may
+    /// not overlap the device tree at the top of RAM.
+    pub fn load_kernel(&mut self, bytes: &[u8], name: &str) -> Result<(), EmuError> {
+        let image = loader::load(&mut self.bus.ram, bytes, name)?;
+        if image.extent.1 > self.dtb_addr && image.extent.0 < self.dtb_addr + self.dtb_len {
+            // Rebuild the device tree the kernel overwrote before reporting.
+            return Err(EmuError::Kernel {
+                name: name.into(),
+                problem: format!(
+                    "the kernel reaches {:#x}, over the device tree at {:#x}; give more memory",
+                    image.extent.1, self.dtb_addr
+                ),
+            });
+        }
+        self.bus.rom = ResetRom::new(image.entry, self.dtb_addr);
+        self.htif = match (self.config.htif, image.tohost) {
+            (true, Some(tohost)) => Some(Htif::new(tohost, image.fromhost)),
+            _ => None,
+        };
+        self.image = Some(image);
+        self.kernel = Some((bytes.to_vec(), name.to_string()));
+        Ok(())
+    }
+
+    /// Reset the board, as after a guest reset request ([`ExitReason::Reset`]): harts back to
+    /// the reset ROM, CLINT, PLIC, UART and virtio transports to their power-on state (disks
+    /// and console stay attached, `mtime` keeps counting), the device tree rewritten and the
+    /// kernel reloaded. The rest of RAM keeps its contents.
+    pub fn reset(&mut self) -> Result<(), EmuError> {
+        let n = self.harts.len();
+        for hart in &mut self.harts {
+            hart.reset();
+        }
+        self.waiting = vec![false; n];
+        let mtime = self.bus.clint.mtime;
+        self.bus.clint = crate::dev::clint::Clint::new(n);
+        self.bus.clint.mtime = mtime;
+        self.bus.plic = crate::dev::plic::Plic::new(2 * n);
+        self.bus.uart.reset();
+        for slot in &mut self.bus.virtio {
+            slot.reset();
+        }
+        self.bus.test_finisher.request = None;
+        self.bus.event = false;
+        self.bus
+            .ram
+            .write_bytes(self.dtb_addr, &self.dtb)
+            .map_err(|_| EmuError::Fdt("the device tree does not fit in RAM".into()))?;
+        if let Some((bytes, name)) = self.kernel.take() {
+            let r = self.load_kernel(&bytes, &name);
+            self.kernel = Some((bytes, name));
+            r?;
+        }
+        Ok(())
+    }
+
+    /// Put `disk` behind virtio-mmio slot 0 (0x1000_1000, PLIC source 1) as a block device.
+    pub fn attach_disk(&mut self, disk: Disk) {
+        self.bus.virtio[0].set_device(Some(Box::new(Blk::new(disk))));
+    }
+
+    /// Connect the UART to `console`.
+    pub fn set_console(&mut self, console: Box<dyn Console>) {
+        self.bus.uart.set_console(console);
+    }
+
+    /// The configuration the machine was built with.
+    pub fn config(&self) -> &MachineConfig {
+        &self.config
+    }
+    /// The bus (RAM and devices).
+    pub fn bus(&self) -> &Bus {
+        &self.bus
+    }
+    /// The bus, mutably (tests poke RAM and devices).
+    pub fn bus_mut(&mut self) -> &mut Bus {
+        &mut self.bus
+    }
+    /// Hart `i`.
+    pub fn hart(&self, i: usize) -> &Hart {
+        &self.harts[i]
+    }
+    /// Hart `i`, mutably.
+    pub fn hart_mut(&mut self, i: usize) -> &mut Hart {
+        &mut self.harts[i]
+    }
+    /// Number of harts.
+    pub fn num_harts(&self) -> usize {
+        self.harts.len()
+    }
+    /// What [`Machine::load_kernel`] loaded (entry, HTIF `tohost`/`fromhost` symbols).
+    pub fn loaded_image(&self) -> Option<&LoadedImage> {
+        self.image.as_ref()
+    }
+    /// Physical address of the device tree (passed in `a1`).
+    pub fn dtb_address(&self) -> u64 {
+        self.dtb_addr
+    }
+    /// Whether hart `i` waits in `wfi`.
+    pub fn is_waiting(&self, i: usize) -> bool {
+        self.waiting[i]
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> MachineStats {
+        let decodes: u64 = self.harts.iter().map(|h| h.decode_misses()).sum();
+        let executed: u64 = self.retired.iter().sum();
+        MachineStats {
+            instret: self.retired.clone(),
+            guest_ticks: self.bus.clint.mtime,
+            host_seconds: self.host_seconds,
+            tlb_hit_rate: None,
+            decode_cache_hit_rate: (executed > 0)
+                .then(|| 1.0 - (decodes.min(executed) as f64 / executed as f64)),
+        }
+    }
+
+    /// Run until the guest powers off or resets, a limit is reached, or `stop` (checked
+    /// between rounds, i.e. every few thousand instructions) returns true.
+    pub fn run_until(
+        &mut self,
+        limits: &RunLimits,
+        stop: &mut dyn FnMut(&Machine) -> bool,
+    ) -> ExitReason {
+        let start = Instant::now();
+        let reason = self.run_loop(start, limits, stop);
+        self.host_seconds += start.elapsed().as_secs_f64();
+        reason
+    }
+
+    fn run_loop(
+        &mut self,
+        start: Instant,
+        limits: &RunLimits,
+        stop: &mut dyn FnMut(&Machine) -> bool,
+    ) -> ExitReason {
+        if self.image.is_none() {
+            return ExitReason::HostError(
+                "no kernel loaded; call Machine::load_kernel first".into(),
+            );
+        }
+        let deadline = limits.timeout.map(|t| start + t);
+        if self.config.clock == ClockMode::Host {
+            self.host_base = Some((Instant::now(), self.bus.clint.mtime));
+        }
+        loop {
+            if stop(self) {
+                return ExitReason::Stopped;
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return ExitReason::Timeout;
+            }
+            let left = match limits.max_insns {
+                Some(max) if self.total_retired >= max => return ExitReason::InstructionLimit,
+                Some(max) => max - self.total_retired,
+                None => u64::MAX,
+            };
+            if self.bus.uart.poll_console() && self.bus.update_irq_lines() {
+                // New input: the harts see it through the PLIC below.
+            }
+            if self.config.clock == ClockMode::Host {
+                self.sync_host_clock();
+            }
+            let (mut busiest, mut round) = (0, 0);
+            for h in 0..self.harts.len() {
+                let budget = self.next_quantum().min(left - round);
+                match self.run_hart(h, budget) {
+                    Ok(ran) => {
+                        busiest = busiest.max(ran);
+                        round += ran;
+                    }
+                    Err(reason) => return reason,
+                }
+            }
+            if self.config.clock == ClockMode::Virtual {
+                let t = self.tick_remainder + busiest;
+                self.advance_mtime(t / INSNS_PER_TICK);
+                self.tick_remainder = t % INSNS_PER_TICK;
+            }
+            if let Some(htif) = &mut self.htif {
+                let console = self.bus.uart.console_mut();
+                if let Some(exit) = htif.poll(&mut self.bus.ram, console) {
+                    return ExitReason::PowerOff { code: exit.code };
+                }
+            }
+            if self.waiting.iter().all(|&w| w) {
+                self.idle(deadline);
+            }
+        }
+    }
+
+    /// Set hart `h`'s view of time and its interrupt lines from the CLINT and PLIC.
+    fn update_hart_irqs(&mut self, h: usize) {
+        let bus = &self.bus;
+        let mut bits = 0;
+        if bus.clint.msip(h) {
+            bits |= irq::MSIP;
+        }
+        if bus.clint.mtip(h) {
+            bits |= irq::MTIP;
+        }
+        if bus.plic.context_irq(2 * h) {
+            bits |= irq::MEIP;
+        }
+        if bus.plic.context_irq(2 * h + 1) {
+            bits |= irq::SEIP;
+        }
+        let hart = &mut self.harts[h];
+        hart.mtime = bus.clint.mtime;
+        hart.set_external_irq(irq::MSIP | irq::MTIP | irq::MEIP | irq::SEIP, bits);
+    }
+
+    /// Run hart `h` for up to `budget` instructions (fewer if it waits). Returns the number
+    /// retired, or the exit reason when the guest powered off or reset.
+    fn run_hart(&mut self, h: usize, budget: u64) -> Result<u64, ExitReason> {
+        self.update_hart_irqs(h);
+        if self.waiting[h] {
+            if !self.harts[h].wfi_wakeup() {
+                return Ok(0);
+            }
+            self.waiting[h] = false;
+        }
+        let mut ran = 0;
+        while ran < budget {
+            let (exit, n) = self.harts[h].run(&mut self.bus, budget - ran);
+            ran += n;
+            self.retired[h] += n;
+            self.total_retired += n;
+            if std::mem::take(&mut self.bus.event) {
+                if let Some(reason) = self.handle_event() {
+                    return Err(reason);
+                }
+                self.update_hart_irqs(h);
+            }
+            match exit {
+                HartExit::Budget => break,
+                HartExit::Wfi => {
+                    self.update_hart_irqs(h);
+                    if !self.harts[h].wfi_wakeup() {
+                        self.waiting[h] = true;
+                        break;
+                    }
+                }
+                HartExit::Event => {}
+            }
+        }
+        Ok(ran)
+    }
+
+    /// Act on what a device asked for after an MMIO access.
+    fn handle_event(&mut self) -> Option<ExitReason> {
+        if self.bus.clint.mtime_written {
+            self.bus.clint.mtime_written = false;
+            if self.host_base.is_some() {
+                self.host_base = Some((Instant::now(), self.bus.clint.mtime));
+            }
+        }
+        self.bus.update_irq_lines();
+        match self.bus.test_finisher.request.take()? {
+            FinisherRequest::PowerOff { code } => Some(ExitReason::PowerOff { code }),
+            FinisherRequest::Reset => Some(ExitReason::Reset),
+        }
+    }
+
+    fn advance_mtime(&mut self, ticks: u64) {
+        self.bus.clint.mtime = self.bus.clint.mtime.wrapping_add(ticks);
+    }
+
+    fn sync_host_clock(&mut self) {
+        if let Some((at, base)) = self.host_base {
+            let ticks = (at.elapsed().as_nanos() * MTIME_HZ as u128 / 1_000_000_000) as u64;
+            self.bus.clint.mtime = base.wrapping_add(ticks);
+        }
+    }
+
+    /// Every hart waits: bring the next wake-up forward (virtual clock) or sleep until it
+    /// (host clock), watching the console for input.
+    fn idle(&mut self, deadline: Option<Instant>) {
+        for h in 0..self.harts.len() {
+            self.update_hart_irqs(h);
+            if self.harts[h].wfi_wakeup() {
+                return;
+            }
+        }
+        if self.bus.uart.poll_console() {
+            self.bus.update_irq_lines();
+            return;
+        }
+        let now = self.bus.clint.mtime;
+        let sstc = self
+            .harts
+            .iter()
+            .filter(|h| h.csr.menvcfg & MENVCFG_STCE != 0 && h.csr.mie & irq::STIP != 0)
+            .map(|h| h.csr.stimecmp)
+            .filter(|&t| t > now)
+            .min();
+        let target = match (self.bus.clint.next_deadline(), sstc) {
+            (Some(a), Some(b)) => a.min(b),
+            (Some(a), None) | (None, Some(a)) => a,
+            (None, None) => now.saturating_add(IDLE_STEP),
+        };
+        match self.config.clock {
+            ClockMode::Virtual => self.bus.clint.mtime = target,
+            ClockMode::Host => {
+                let wait = Duration::from_nanos((target - now) * (1_000_000_000 / MTIME_HZ));
+                let wait = match deadline {
+                    Some(d) => wait.min(d.saturating_duration_since(Instant::now())),
+                    None => wait,
+                };
+                std::thread::sleep(wait);
+                self.sync_host_clock();
+            }
+        }
+    }
+
+    /// The next quantum: fixed without a seed, else varied in [QUANTUM/4, 2·QUANTUM).
+    fn next_quantum(&mut self) -> u64 {
+        if self.config.seed.is_none() {
+            return QUANTUM;
+        }
+        // splitmix64
+        self.rng = self.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        QUANTUM / 4 + z % (QUANTUM * 2 - QUANTUM / 4)
     }
 }

@@ -1,0 +1,259 @@
+//! `emu-cli boot`: resolve the options into a plan, set up the console and the terminal, run
+//! the machine, and turn its exit reason into an exit status.
+
+use std::path::PathBuf;
+use std::sync::{mpsc, Arc};
+
+use anyhow::{anyhow, Result};
+
+use crate::console::{SessionConsole, StopFlag};
+use crate::host_files::{self, KernelFormat};
+use crate::options::{parse_size, BootArgs, Clock, OnOff};
+use crate::outcome::{exit_status, RunEnd};
+use crate::{machine_glue, terminal};
+
+/// Where the kernel comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KernelSource {
+    /// The bundled `kernel.img` (see the `images` crate).
+    Bundled,
+    /// A file named on the command line.
+    File(PathBuf),
+}
+
+/// What backs the virtio-blk device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DiskSource {
+    /// No disk.
+    None,
+    /// The bundled `fs.img`, as an in-memory overlay (the shipped image is never modified).
+    BundledOverlay,
+    /// An image file; `overlay` keeps writes in memory (`--snapshot`).
+    File { path: PathBuf, overlay: bool },
+}
+
+/// Everything `boot` will do, decided from the options before anything runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BootPlan {
+    pub kernel: KernelSource,
+    pub disk: DiskSource,
+    pub harts: usize,
+    pub ram_size: u64,
+    pub clock: Clock,
+    pub seed: Option<u64>,
+    pub htif: bool,
+}
+
+impl BootPlan {
+    /// Resolves the options: no KERNEL means the bundled kernel, with the bundled fs.img as an
+    /// overlay unless `--disk` names another image.
+    ///
+    /// # Errors
+    /// A bad `--mem` (one line naming the option and a fix).
+    pub fn from_args(args: &BootArgs) -> Result<BootPlan> {
+        let ram_size = parse_size(&args.mem).map_err(|e| anyhow!("--mem {e}"))?;
+        let kernel = match &args.kernel {
+            Some(path) => KernelSource::File(path.clone()),
+            None => KernelSource::Bundled,
+        };
+        let disk = match (&args.disk, &kernel) {
+            (Some(path), _) => DiskSource::File {
+                path: path.clone(),
+                overlay: args.snapshot,
+            },
+            (None, KernelSource::Bundled) => DiskSource::BundledOverlay,
+            (None, KernelSource::File(_)) => DiskSource::None,
+        };
+        Ok(BootPlan {
+            kernel,
+            disk,
+            harts: usize::from(args.smp),
+            ram_size,
+            clock: args.clock,
+            seed: args.seed,
+            htif: args.htif == OnOff::On,
+        })
+    }
+
+    /// The kernel's bytes, format and display name.
+    ///
+    /// # Errors
+    /// The kernel file is missing, unreadable, or not a kernel ([`host_files::read_kernel`]).
+    pub fn kernel_bytes(&self) -> Result<(Vec<u8>, KernelFormat, String)> {
+        match &self.kernel {
+            KernelSource::Bundled => Ok((
+                images::KERNEL_IMG.to_vec(),
+                KernelFormat::Elf,
+                "kernel.img (bundled)".into(),
+            )),
+            KernelSource::File(path) => {
+                let (bytes, format) = host_files::read_kernel(path)?;
+                Ok((bytes, format, path.display().to_string()))
+            }
+        }
+    }
+
+    /// One line describing the boot, for the banner.
+    pub fn describe(&self) -> String {
+        let kernel = match &self.kernel {
+            KernelSource::Bundled => "the bundled kernel.img".to_string(),
+            KernelSource::File(p) => p.display().to_string(),
+        };
+        let disk = match &self.disk {
+            DiskSource::None => "no disk".to_string(),
+            DiskSource::BundledOverlay => "the bundled fs.img (writes kept in memory)".to_string(),
+            DiskSource::File {
+                path,
+                overlay: true,
+            } => format!("{} (writes kept in memory)", path.display()),
+            DiskSource::File {
+                path,
+                overlay: false,
+            } => path.display().to_string(),
+        };
+        format!(
+            "booting {kernel} on {} hart(s), {} MiB RAM, disk {disk}",
+            self.harts,
+            self.ram_size >> 20
+        )
+    }
+}
+
+/// Runs `emu-cli boot` and returns the process exit status.
+///
+/// # Errors
+/// Host errors before the machine runs (bad option value, missing kernel or disk): the caller
+/// prints them on one line and exits with 1.
+pub fn run(args: &BootArgs) -> Result<i32> {
+    let plan = BootPlan::from_args(args)?;
+    let (kernel, _format, kernel_name) = plan.kernel_bytes()?;
+    if let DiskSource::File { path, overlay } = &plan.disk {
+        host_files::check_disk(path, *overlay)?;
+    }
+    let mut machine = machine_glue::build_machine(&plan, &kernel, &kernel_name)?;
+
+    let stop = Arc::new(StopFlag::new());
+    let interactive = terminal::stdin_is_terminal();
+    let stdout_tty = terminal::stdout_is_terminal();
+    terminal::install_panic_hook();
+    terminal::spawn_signal_thread(stop.clone())?;
+    let (keys_tx, keys_rx) = mpsc::channel();
+    terminal::spawn_stdin_reader(interactive, stop.clone(), keys_tx)?;
+
+    let console = SessionConsole::new(
+        std::io::stdout(),
+        args.send.iter().map(|t| t.0.clone()).collect(),
+        Some(keys_rx),
+        stop.clone(),
+    )
+    .with_until(args.until.as_ref().map(|t| t.0.clone()));
+
+    if !args.quiet {
+        let keys = if interactive {
+            "; Ctrl-A x quits, Ctrl-A h helps"
+        } else {
+            ""
+        };
+        eprintln!("emu-cli: {}{keys}", plan.describe());
+    }
+
+    // Raw mode only once everything that could fail before the run has been done; the guard
+    // restores the terminal when this function returns by any path.
+    let raw = if interactive {
+        terminal::RawModeGuard::enable().ok()
+    } else {
+        None
+    };
+    let console = console.with_crlf(raw.is_some() && stdout_tty);
+
+    let (end, stats) = machine_glue::run_machine(&mut machine, console, &stop, args);
+    drop(raw);
+
+    let (status, message) = exit_status(&end);
+    let error = matches!(end, RunEnd::HostError(_));
+    if let Some(message) = message.filter(|_| !args.quiet || error) {
+        let newline = if stdout_tty { "\n" } else { "" };
+        eprintln!("{newline}emu-cli: {message}");
+    }
+    if args.stats {
+        eprint!("{}", stats.render());
+    }
+    Ok(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::{Cli, Command};
+    use clap::Parser;
+
+    fn plan(args: &[&str]) -> Result<BootPlan> {
+        let mut argv = vec!["emu-cli", "boot"];
+        argv.extend_from_slice(args);
+        match Cli::try_parse_from(argv).unwrap().command {
+            Command::Boot(b) => BootPlan::from_args(&b),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn no_kernel_boots_the_bundled_images_with_an_overlay() {
+        let p = plan(&[]).unwrap();
+        assert_eq!(p.kernel, KernelSource::Bundled);
+        assert_eq!(p.disk, DiskSource::BundledOverlay);
+        assert_eq!((p.harts, p.ram_size, p.htif), (3, 128 << 20, true));
+    }
+
+    #[test]
+    fn disk_is_written_through_unless_snapshot() {
+        let p = plan(&["--disk", "d.img"]).unwrap();
+        assert_eq!(
+            p.disk,
+            DiskSource::File {
+                path: "d.img".into(),
+                overlay: false
+            }
+        );
+        let p = plan(&["--disk", "d.img", "--snapshot"]).unwrap();
+        assert_eq!(
+            p.disk,
+            DiskSource::File {
+                path: "d.img".into(),
+                overlay: true
+            }
+        );
+    }
+
+    #[test]
+    fn own_kernel_has_no_disk_unless_given() {
+        let p = plan(&["k.elf", "--smp", "1", "--htif", "off"]).unwrap();
+        assert_eq!(p.kernel, KernelSource::File("k.elf".into()));
+        assert_eq!(p.disk, DiskSource::None);
+        assert_eq!((p.harts, p.htif), (1, false));
+    }
+
+    #[test]
+    fn bad_mem_is_a_one_line_host_error() {
+        let err = plan(&["--mem", "lots"]).unwrap_err().to_string();
+        assert!(err.starts_with("--mem `lots`"), "{err}");
+        assert!(err.contains("e.g. 128M") && !err.contains('\n'), "{err}");
+    }
+
+    #[test]
+    fn bundled_kernel_bytes_are_the_image() {
+        let (bytes, format, name) = plan(&[]).unwrap().kernel_bytes().unwrap();
+        assert_eq!(bytes, images::KERNEL_IMG);
+        assert_eq!(format, KernelFormat::Elf);
+        assert!(name.contains("bundled"));
+    }
+
+    #[test]
+    fn banner_names_kernel_harts_ram_and_disk() {
+        let d = plan(&["--mem", "256M"]).unwrap().describe();
+        assert!(
+            d.contains("bundled kernel.img") && d.contains("3 hart") && d.contains("256 MiB"),
+            "{d}"
+        );
+        assert!(d.contains("bundled fs.img (writes kept in memory)"), "{d}");
+    }
+}

@@ -1,0 +1,109 @@
+//! The one place emu-cli calls emu-core's machine API: build the machine from a [`BootPlan`],
+//! attach console and disk, run it under the limits, collect statistics.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use anyhow::{anyhow, Result};
+use emu_core::{
+    ClockMode, Console, Disk, DiskMode, ExitReason, Machine, MachineConfig, MachineStats, RunLimits,
+};
+
+use crate::boot::{BootPlan, DiskSource};
+use crate::console::{SessionConsole, StopFlag};
+use crate::options::{BootArgs, Clock};
+use crate::outcome::{RunEnd, StatsReport};
+
+impl<W: Write> Console for SessionConsole<W> {
+    fn read(&mut self) -> Option<u8> {
+        self.read_byte()
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.write_bytes(bytes)
+    }
+}
+
+/// The machine configuration a plan asks for.
+pub fn machine_config(plan: &BootPlan) -> MachineConfig {
+    MachineConfig {
+        harts: plan.harts,
+        ram_size: plan.ram_size,
+        seed: plan.seed,
+        clock: match plan.clock {
+            Clock::Virtual => ClockMode::Virtual,
+            Clock::Host => ClockMode::Host,
+        },
+        htif: plan.htif,
+        ..MachineConfig::default()
+    }
+}
+
+/// Builds the machine: configuration, kernel, disk. Nothing runs yet.
+///
+/// # Errors
+/// One line naming the file (kernel or disk) and the fix.
+pub fn build_machine(plan: &BootPlan, kernel: &[u8], kernel_name: &str) -> Result<Machine> {
+    let mut machine = Machine::new(machine_config(plan)).map_err(|e| anyhow!("{e}"))?;
+    machine.load_kernel(kernel, kernel_name).map_err(|e| {
+        anyhow!("{e}; check that it is a kernel for the QEMU virt board (linked at 0x80000000) and fits in --mem")
+    })?;
+    let disk = match &plan.disk {
+        DiskSource::None => None,
+        DiskSource::BundledOverlay => Some(Disk::from_bytes(images::FS_IMG.to_vec())),
+        DiskSource::File { path, overlay } => {
+            let mode = if *overlay {
+                DiskMode::Overlay
+            } else {
+                DiskMode::WriteThrough
+            };
+            Some(Disk::open(path, mode).map_err(|e| anyhow!("{e}"))?)
+        }
+    };
+    if let Some(disk) = disk {
+        machine.attach_disk(disk);
+    }
+    Ok(machine)
+}
+
+/// The `--stats` report of a machine's counters.
+pub fn stats_report(stats: &MachineStats) -> StatsReport {
+    StatsReport {
+        instret: stats.instret.clone(),
+        host_seconds: stats.host_seconds,
+        guest_seconds: stats.guest_ticks as f64 / emu_core::dev::clint::MTIME_HZ as f64,
+        tlb_hit_rate: stats.tlb_hit_rate,
+        decode_hit_rate: stats.decode_cache_hit_rate,
+    }
+}
+
+/// How a run ended, from the machine's exit reason and the CLI's stop request.
+pub fn run_end(reason: ExitReason, stop: &StopFlag, args: &BootArgs) -> RunEnd {
+    match reason {
+        ExitReason::PowerOff { code } => RunEnd::PowerOff(code),
+        ExitReason::Reset => RunEnd::Reset,
+        ExitReason::InstructionLimit => RunEnd::InstructionLimit(args.max_insns.unwrap_or(0)),
+        ExitReason::Timeout => RunEnd::Timeout(args.timeout.unwrap_or_default()),
+        ExitReason::Stopped => match stop.cause() {
+            Some(cause) => RunEnd::Stopped(cause),
+            None => RunEnd::HostError("the machine stopped without a reason".into()),
+        },
+        ExitReason::HostError(e) => RunEnd::HostError(e),
+    }
+}
+
+/// Runs a built machine with `console` on its UART until it ends or the CLI stops it;
+/// returns how the run ended and the machine's statistics.
+pub fn run_machine<W: Write + 'static>(
+    machine: &mut Machine,
+    console: SessionConsole<W>,
+    stop: &Arc<StopFlag>,
+    args: &BootArgs,
+) -> (RunEnd, StatsReport) {
+    machine.set_console(Box::new(console));
+    let limits = RunLimits {
+        max_insns: args.max_insns,
+        timeout: args.timeout,
+    };
+    let reason = machine.run_until(&limits, &mut |_| stop.is_set());
+    (run_end(reason, stop, args), stats_report(&machine.stats()))
+}

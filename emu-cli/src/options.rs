@@ -1,0 +1,417 @@
+//! Command-line options (clap derive) and the parsers behind them: sizes (`128M`), console text
+//! with `\n` escapes, durations in seconds.
+//!
+//! Usage errors (unknown option, `--smp 9`, `--clock fast`) are clap errors and exit with 125;
+//! `--mem` is parsed after clap so that a bad size is a host error (exit 1) with a one-line fix,
+//! as the issue asks.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Default RAM size, as in xv6's Makefile (`-m 128M`).
+pub const DEFAULT_MEM: &str = "128M";
+/// Smallest RAM `--mem` accepts: 1 MiB.
+pub const MIN_MEM: u64 = 1 << 20;
+/// Largest RAM `--mem` accepts: 16 GiB (the host must be able to allocate it).
+pub const MAX_MEM: u64 = 16 << 30;
+
+/// rvcow: a RISC-V (RV64GC) full-system emulator of the QEMU `virt` board.
+#[derive(Debug, Parser)]
+#[command(name = "emu-cli", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Boot a kernel (default: the bundled copy-on-write xv6-style kernel with its fs.img).
+    Boot(BootArgs),
+    /// Print the paths of the bundled images, or copy them into a directory.
+    Images(ImagesArgs),
+}
+
+/// `emu-cli boot [KERNEL] [OPTIONS]`.
+#[derive(Debug, Args, Clone)]
+#[command(
+    after_help = "Console: Ctrl-A x quits, Ctrl-A h prints help, Ctrl-A a sends a literal Ctrl-A.\n\
+Exit status: the guest's power-off code; 1 host error; 124 --timeout or --max-insns reached; 125 usage error."
+)]
+pub struct BootArgs {
+    /// Kernel to boot: a RISC-V ELF (e.g. xv6's kernel/kernel) or a raw image (`*.bin`, loaded at
+    /// 0x8000_0000). Default: the bundled kernel.img, with the bundled fs.img as an in-memory
+    /// overlay unless --disk is given.
+    pub kernel: Option<PathBuf>,
+
+    /// Raw disk image for the virtio-blk device; writes go to the file (see --snapshot).
+    #[arg(long, value_name = "IMG")]
+    pub disk: Option<PathBuf>,
+
+    /// Keep disk writes in memory: the image file is never modified.
+    #[arg(long)]
+    pub snapshot: bool,
+
+    /// Number of harts, 1 to 8.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=8))]
+    pub smp: u8,
+
+    /// RAM size: bytes, or with a K/M/G suffix (binary units, as QEMU's -m), e.g. 128M, 1G.
+    #[arg(long, value_name = "SIZE", default_value = DEFAULT_MEM)]
+    pub mem: String,
+
+    /// Guest clock: `virtual` (advances with retired instructions: reproducible) or `host`
+    /// (follows wall time).
+    #[arg(long, value_enum, default_value_t = Clock::Virtual)]
+    pub clock: Clock,
+
+    /// Seed that varies the hart interleaving quantum (same seed, same inputs: same output).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Stop after this much host wall time (seconds, may be fractional); exit status 124.
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub timeout: Option<Duration>,
+
+    /// Stop after this many instructions retired (all harts together); exit status 124.
+    #[arg(long, value_name = "N")]
+    pub max_insns: Option<u64>,
+
+    /// Text typed into the console once the guest has started printing; `\n`, `\r`, `\t`,
+    /// `\\`, `\xHH` escapes are honoured. Repeatable: texts are typed in order.
+    #[arg(long, value_name = "TEXT", value_parser = parse_console_text)]
+    pub send: Vec<ConsoleText>,
+
+    /// Exit with status 0 as soon as the console output contains PATTERN (escapes as --send).
+    #[arg(long, value_name = "PATTERN", value_parser = parse_console_text)]
+    pub until: Option<ConsoleText>,
+
+    /// At exit, print instructions retired per hart, host seconds, MIPS, guest seconds and
+    /// cache hit rates to stderr.
+    #[arg(long)]
+    pub stats: bool,
+
+    /// Print nothing of emu-cli's own (banner, exit reason); guest output and errors still show.
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// HTIF `tohost`/`fromhost` (riscv-tests): `on` watches an ELF's `tohost` symbol.
+    #[arg(long, value_enum, default_value_t = OnOff::On)]
+    pub htif: OnOff,
+}
+
+/// `emu-cli images [--export DIR]`.
+#[derive(Debug, Args, Clone)]
+pub struct ImagesArgs {
+    /// Copy kernel.img, kernel-eager.img and fs.img into DIR (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub export: Option<PathBuf>,
+}
+
+/// Console bytes given on the command line (`--send`, `--until`), escapes already decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleText(pub Vec<u8>);
+
+fn parse_console_text(text: &str) -> Result<ConsoleText, String> {
+    parse_escapes(text).map(ConsoleText)
+}
+
+/// `--clock`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Clock {
+    /// mtime advances with retired instructions (10 MHz of guest time).
+    Virtual,
+    /// mtime follows host wall time.
+    Host,
+}
+
+/// An `on|off` switch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
+}
+
+/// Parses a memory size: a decimal number of bytes with an optional binary suffix `K`, `M`, `G`
+/// or `T` (case-insensitive, optionally followed by `B` or `iB`): `"128M"` = 134217728. The
+/// result must be a multiple of 4 KiB between [`MIN_MEM`] and [`MAX_MEM`].
+///
+/// # Errors
+/// A message saying what is wrong and what is accepted.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let digits_end = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, suffix) = t.split_at(digits_end);
+    if digits.is_empty() {
+        return Err(format!(
+            "`{text}` is not a size; use bytes or a K/M/G suffix, e.g. 128M"
+        ));
+    }
+    let shift = match suffix.to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        "t" | "tb" | "tib" => 40,
+        _ => {
+            return Err(format!(
+                "`{text}`: unknown size suffix `{suffix}`; use K, M or G, e.g. 128M"
+            ))
+        }
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is too large; use e.g. 128M"))?;
+    let bytes = n
+        .checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("`{text}` is too large; use e.g. 128M"))?;
+    if !(MIN_MEM..=MAX_MEM).contains(&bytes) {
+        return Err(format!(
+            "`{text}` is out of range; RAM must be between 1M and 16G, e.g. 128M"
+        ));
+    }
+    if bytes % 4096 != 0 {
+        return Err(format!("`{text}` is not a multiple of 4K; use e.g. 128M"));
+    }
+    Ok(bytes)
+}
+
+/// Turns console text with escapes into bytes: `\n` (LF), `\r` (CR), `\t` (tab), `\e` (ESC),
+/// `\0` (NUL), `\\` (backslash), `\xHH` (one byte, two hex digits). Other characters are
+/// taken as their UTF-8 bytes.
+///
+/// # Errors
+/// An unknown escape, a truncated `\x`, or a trailing lone backslash.
+pub fn parse_escapes(text: &str) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            let mut buf = [0u8; 4];
+            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push(b'\n'),
+            Some('r') => out.push(b'\r'),
+            Some('t') => out.push(b'\t'),
+            Some('e') => out.push(0x1b),
+            Some('0') => out.push(0),
+            Some('\\') => out.push(b'\\'),
+            Some('x') => {
+                let hex: String = chars.by_ref().take(2).collect();
+                let byte = (hex.len() == 2)
+                    .then(|| u8::from_str_radix(&hex, 16).ok())
+                    .flatten()
+                    .ok_or_else(|| format!("`\\x{hex}` needs two hex digits, e.g. \\x03"))?;
+                out.push(byte);
+            }
+            Some(other) => {
+                return Err(format!(
+                    "unknown escape `\\{other}`; use \\n \\r \\t \\e \\0 \\\\ or \\xHH"
+                ))
+            }
+            None => return Err("trailing `\\`; write `\\\\` for a backslash".to_string()),
+        }
+    }
+    Ok(out)
+}
+
+/// Parses a positive number of seconds, e.g. `30` or `0.5`.
+///
+/// # Errors
+/// Not a number, not finite, zero or negative.
+pub fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    if !secs.is_finite() || secs <= 0.0 || secs > 1e9 {
+        return Err(format!(
+            "`{text}`: give a positive number of seconds, e.g. 30 or 0.5"
+        ));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::error::ErrorKind;
+
+    fn boot(args: &[&str]) -> Result<BootArgs, clap::Error> {
+        let mut argv = vec!["emu-cli", "boot"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).map(|cli| match cli.command {
+            Command::Boot(b) => b,
+            other => panic!("parsed as {other:?}"),
+        })
+    }
+
+    #[test]
+    fn sizes_use_binary_suffixes() {
+        assert_eq!(parse_size("128M"), Ok(128 << 20));
+        assert_eq!(parse_size("128m"), Ok(128 << 20));
+        assert_eq!(parse_size("128MiB"), Ok(128 << 20));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert_eq!(parse_size("65536K"), Ok(64 << 20));
+        assert_eq!(parse_size("16777216"), Ok(16 << 20));
+    }
+
+    #[test]
+    fn bad_sizes_are_rejected_with_a_hint() {
+        for bad in [
+            "",
+            "M",
+            "12Q",
+            "-1M",
+            "0",
+            "512K",
+            "17G",
+            "1048577",
+            "99999999999999999999G",
+            "1.5G",
+        ] {
+            let err = parse_size(bad).expect_err(bad);
+            assert!(err.contains("e.g. 128M"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn escapes_become_bytes() {
+        assert_eq!(parse_escapes("cowtest\\n").unwrap(), b"cowtest\n");
+        assert_eq!(parse_escapes("a\\tb\\r\\n").unwrap(), b"a\tb\r\n");
+        assert_eq!(
+            parse_escapes("\\x03\\x1B\\e\\0").unwrap(),
+            [3, 0x1b, 0x1b, 0]
+        );
+        assert_eq!(parse_escapes("back\\\\slash").unwrap(), b"back\\slash");
+        assert_eq!(parse_escapes("é").unwrap(), "é".as_bytes());
+        assert_eq!(parse_escapes("real\nnewline").unwrap(), b"real\nnewline");
+    }
+
+    #[test]
+    fn bad_escapes_are_errors() {
+        assert!(parse_escapes("\\q").unwrap_err().contains("unknown escape"));
+        assert!(parse_escapes("\\x4")
+            .unwrap_err()
+            .contains("two hex digits"));
+        assert!(parse_escapes("\\xzz")
+            .unwrap_err()
+            .contains("two hex digits"));
+        assert!(parse_escapes("end\\").unwrap_err().contains("trailing"));
+    }
+
+    #[test]
+    fn seconds_may_be_fractional() {
+        assert_eq!(parse_seconds("30"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_seconds("0.5"), Ok(Duration::from_millis(500)));
+        for bad in ["0", "-1", "abc", "inf", "NaN"] {
+            assert!(parse_seconds(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn boot_defaults_match_the_issue() {
+        let b = boot(&[]).unwrap();
+        assert_eq!(b.kernel, None);
+        assert_eq!(b.smp, 3);
+        assert_eq!(parse_size(&b.mem), Ok(128 << 20));
+        assert_eq!(b.clock, Clock::Virtual);
+        assert_eq!(b.htif, OnOff::On);
+        assert!(!b.snapshot && !b.stats && !b.quiet);
+        assert!(
+            b.send.is_empty() && b.until.is_none() && b.timeout.is_none() && b.max_insns.is_none()
+        );
+    }
+
+    #[test]
+    fn every_boot_option_parses() {
+        let b = boot(&[
+            "k.elf",
+            "--disk",
+            "fs.img",
+            "--snapshot",
+            "--smp",
+            "1",
+            "--mem",
+            "256M",
+            "--clock",
+            "host",
+            "--seed",
+            "42",
+            "--timeout",
+            "2.5",
+            "--max-insns",
+            "1000000",
+            "--send",
+            "ls\\n",
+            "--send",
+            "cowtest\\n",
+            "--until",
+            "ALL COW TESTS PASSED",
+            "--stats",
+            "--quiet",
+            "--htif",
+            "off",
+        ])
+        .unwrap();
+        assert_eq!(b.kernel.as_deref(), Some(std::path::Path::new("k.elf")));
+        assert_eq!(b.disk.as_deref(), Some(std::path::Path::new("fs.img")));
+        assert!(b.snapshot && b.stats && b.quiet);
+        assert_eq!(
+            (b.smp, b.mem.as_str(), b.clock, b.seed),
+            (1, "256M", Clock::Host, Some(42))
+        );
+        assert_eq!(b.timeout, Some(Duration::from_millis(2500)));
+        assert_eq!(b.max_insns, Some(1_000_000));
+        assert_eq!(
+            b.send,
+            vec![
+                ConsoleText(b"ls\n".to_vec()),
+                ConsoleText(b"cowtest\n".to_vec())
+            ]
+        );
+        assert_eq!(b.until, Some(ConsoleText(b"ALL COW TESTS PASSED".to_vec())));
+        assert_eq!(b.htif, OnOff::Off);
+    }
+
+    #[test]
+    fn usage_errors_are_clap_errors() {
+        assert_eq!(
+            boot(&["--smp", "0"]).unwrap_err().kind(),
+            ErrorKind::ValueValidation
+        );
+        assert_eq!(
+            boot(&["--smp", "9"]).unwrap_err().kind(),
+            ErrorKind::ValueValidation
+        );
+        assert_eq!(
+            boot(&["--clock", "fast"]).unwrap_err().kind(),
+            ErrorKind::InvalidValue
+        );
+        assert_eq!(
+            boot(&["--frobnicate"]).unwrap_err().kind(),
+            ErrorKind::UnknownArgument
+        );
+        assert_eq!(
+            boot(&["--send", "\\q"]).unwrap_err().kind(),
+            ErrorKind::ValueValidation
+        );
+        assert_eq!(
+            boot(&["--timeout", "0"]).unwrap_err().kind(),
+            ErrorKind::ValueValidation
+        );
+        assert_eq!(
+            boot(&["a", "b"]).unwrap_err().kind(),
+            ErrorKind::UnknownArgument
+        );
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}
