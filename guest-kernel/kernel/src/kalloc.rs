@@ -71,15 +71,23 @@ pub fn kinit() {
     freerange(end_addr(), PHYSTOP);
 }
 
-/// Frees the whole pages in [pa_start, pa_end): each gets count 1 and then one `kfree`,
-/// so every count ends at 0 and every page on the free list.
+/// Puts the whole pages in [pa_start, pa_end) on the free list with count 0. Unlike kfree it
+/// does not fill them with junk: 32768 page fills would dominate boot time.
 fn freerange(pa_start: usize, pa_end: usize) {
+    let k = kmem();
     let mut p = pgroundup(pa_start);
-    while p + PGSIZE <= pa_end {
-        // SAFETY: boot, one hart; the page is unused RAM.
-        unsafe { (*kmem()).refcnt[pa_index(p)] = 1 };
-        kfree(p);
-        p += PGSIZE;
+    // SAFETY: KMEM fields are guarded by KMEM.lock; the pages are unused RAM.
+    unsafe {
+        acquire(&(*k).lock);
+        while p + PGSIZE <= pa_end {
+            (*k).refcnt[pa_index(p)] = 0;
+            let r = p as *mut Run;
+            (*r).next = (*k).freelist;
+            (*k).freelist = r;
+            (*k).nfree += 1;
+            p += PGSIZE;
+        }
+        release(&(*k).lock);
     }
 }
 
