@@ -39,14 +39,27 @@ pub trait Device {
 pub struct Ram {
     base: u64,
     data: Vec<u8>,
+    /// Per 4 KiB page: 1 when some hart holds decoded instructions from it.
+    code_page: Vec<u8>,
+    /// Per 4 KiB page: bumped by every write to a page marked in `code_page`.
+    page_gen: Vec<u32>,
+    /// Bumped with any `page_gen` entry: harts compare it to notice code changes cheaply.
+    code_gen: u64,
 }
+
+/// Size of a page for decode-cache invalidation (and of an Sv39 base page).
+pub const PAGE_SIZE: u64 = 4096;
 
 impl Ram {
     /// `size` bytes of zeroed RAM at physical address `base`.
     pub fn new(base: u64, size: usize) -> Ram {
+        let pages = size.div_ceil(PAGE_SIZE as usize);
         Ram {
             base,
             data: vec![0; size],
+            code_page: vec![0; pages],
+            page_gen: vec![0; pages],
+            code_gen: 0,
         }
     }
     /// Physical base address.
@@ -82,6 +95,9 @@ impl Ram {
         }
         let off = (paddr - self.base) as usize;
         self.data[off..off + buf.len()].copy_from_slice(buf);
+        if !buf.is_empty() {
+            self.note_write(off, buf.len());
+        }
         Ok(())
     }
     /// Read a little-endian value of `size` bytes.
@@ -93,6 +109,68 @@ impl Ram {
     /// Write the low `size` bytes of `value`, little-endian.
     pub fn write(&mut self, paddr: u64, size: Size, value: u64) -> Result<(), BusFault> {
         self.write_bytes(paddr, &value.to_le_bytes()[..size as usize])
+    }
+
+    /// Invalidate decoded code in the pages of the `len` (> 0) bytes at RAM offset `off`.
+    #[inline]
+    fn note_write(&mut self, off: usize, len: usize) {
+        let first = off >> 12;
+        let last = (off + len - 1) >> 12;
+        for page in first..=last {
+            if self.code_page[page] != 0 {
+                self.code_page[page] = 0;
+                self.page_gen[page] = self.page_gen[page].wrapping_add(1);
+                self.code_gen = self.code_gen.wrapping_add(1);
+            }
+        }
+    }
+
+    /// Mark the page holding `paddr` (in RAM) as holding decoded instructions; returns its
+    /// current generation. A later write to the page bumps the generation and [`Ram::code_gen`].
+    pub fn mark_code_page(&mut self, paddr: u64) -> u32 {
+        let page = ((paddr - self.base) >> 12) as usize;
+        self.code_page[page] = 1;
+        self.page_gen[page]
+    }
+    /// Generation of the page holding `paddr` (in RAM): changes whenever a marked page is written.
+    pub fn page_gen(&self, paddr: u64) -> u32 {
+        self.page_gen[((paddr - self.base) >> 12) as usize]
+    }
+    /// Global code generation: changes whenever any marked code page is written (by a hart or
+    /// by DMA), so a hart can tell in one compare whether its decode cache may be stale.
+    #[inline]
+    pub fn code_gen(&self) -> u64 {
+        self.code_gen
+    }
+
+    /// Hot-path load of `N` bytes at RAM offset `off` (caller checked `off + N <= size`).
+    #[inline(always)]
+    pub(crate) fn load<const N: usize>(&self, off: usize) -> [u8; N] {
+        let mut b = [0u8; N];
+        b.copy_from_slice(&self.data[off..off + N]);
+        b
+    }
+    /// Hot-path store of `bytes` at RAM offset `off` (caller checked bounds). Returns true when
+    /// the store hit a page holding decoded code (which it invalidated).
+    #[inline(always)]
+    pub(crate) fn store(&mut self, off: usize, bytes: &[u8]) -> bool {
+        self.data[off..off + bytes.len()].copy_from_slice(bytes);
+        let page = off >> 12;
+        if self.code_page[page] != 0 || ((off + bytes.len() - 1) >> 12) != page {
+            self.note_write(off, bytes.len());
+            return true;
+        }
+        false
+    }
+    /// Offset of `paddr` in RAM when `[paddr, paddr + len)` lies wholly in RAM.
+    #[inline(always)]
+    pub(crate) fn offset_of(&self, paddr: u64, len: u64) -> Option<usize> {
+        let off = paddr.wrapping_sub(self.base);
+        if off < self.data.len() as u64 && len <= self.data.len() as u64 - off {
+            Some(off as usize)
+        } else {
+            None
+        }
     }
 }
 
@@ -164,10 +242,7 @@ fn route(paddr: u64) -> Option<Target> {
         Target::Uart(paddr - UART_BASE)
     } else if within(VIRTIO_BASE, VIRTIO_MMIO_SIZE * VIRTIO_SLOTS as u64) {
         let off = paddr - VIRTIO_BASE;
-        Target::Virtio(
-            (off / VIRTIO_MMIO_SIZE) as usize,
-            off % VIRTIO_MMIO_SIZE,
-        )
+        Target::Virtio((off / VIRTIO_MMIO_SIZE) as usize, off % VIRTIO_MMIO_SIZE)
     } else {
         return None;
     })

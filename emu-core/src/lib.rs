@@ -10,6 +10,6 @@ pub mod loader;
 pub mod machine;
 
 pub use machine::{
-    ClockMode, Console, Disk, DiskMode, EmuError, ExitReason, Machine, MachineConfig,
-    MachineStats, MemoryConsole, NullConsole, RunLimits,
+    ClockMode, Console, Disk, DiskMode, EmuError, ExitReason, Machine, MachineConfig, MachineStats,
+    MemoryConsole, NullConsole, RunLimits,
 };

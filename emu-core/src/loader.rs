@@ -75,12 +75,22 @@ pub fn load_elf(ram: &mut Ram, bytes: &[u8], name: &str) -> Result<LoadedImage, 
     }
     if !elf.is_64 {
         return Err(err(
-            "a 32-bit RISC-V ELF; this machine runs RV64 kernels".into(),
+            "a 32-bit RISC-V ELF; this machine runs RV64 kernels".into()
         ));
     }
     if !elf.little_endian {
         return Err(err("a big-endian ELF; RISC-V is little-endian".into()));
     }
+    // Linkers often put the ELF and program headers at the start of the first PT_LOAD
+    // segment, a page below the first section (0x7fff_f000 for text at 0x8000_0000). Those
+    // leading bytes, before any allocated section's file offset, are not loaded.
+    let first_section = elf
+        .section_headers
+        .iter()
+        .filter(|sh| sh.sh_flags & u64::from(goblin::elf::section_header::SHF_ALLOC) != 0)
+        .filter(|sh| sh.sh_size > 0 && sh.sh_type != goblin::elf::section_header::SHT_NOBITS)
+        .map(|sh| sh.sh_offset)
+        .min();
     let mut extent = (u64::MAX, 0);
     let mut any = false;
     for ph in elf.program_headers.iter().filter(|ph| ph.p_type == PT_LOAD) {
@@ -88,6 +98,17 @@ pub fn load_elf(ram: &mut Ram, bytes: &[u8], name: &str) -> Result<LoadedImage, 
             continue;
         }
         any = true;
+        let mut ph = ph.clone();
+        if let Some(first) = first_section {
+            let skip = first
+                .saturating_sub(ph.p_offset)
+                .min(ph.p_filesz)
+                .min(ram.base().saturating_sub(ph.p_paddr));
+            ph.p_offset += skip;
+            ph.p_paddr += skip;
+            ph.p_filesz -= skip;
+            ph.p_memsz -= skip;
+        }
         let file_range = ph.file_range();
         let data = bytes.get(file_range.clone()).ok_or_else(|| {
             err(format!(

@@ -16,9 +16,11 @@ use std::time::{Duration, Instant};
 use crate::bus::{Bus, RAM_BASE};
 use crate::dev::clint::MTIME_HZ;
 use crate::dev::fdt::{build_fdt, dtb_address};
+use crate::dev::htif::Htif;
 use crate::dev::rom::ResetRom;
 use crate::dev::test_finisher::FinisherRequest;
 use crate::dev::virtio::blk::Blk;
+use crate::hart::csr::MENVCFG_STCE;
 use crate::hart::{irq, Hart, HartExit};
 use crate::loader::{self, LoadedImage};
 
@@ -29,8 +31,8 @@ pub use crate::dev::virtio::blk::{Disk, DiskMode};
 pub const INSNS_PER_TICK: u64 = 10;
 /// Instructions a hart runs per round when no seed varies it.
 pub const QUANTUM: u64 = 4096;
-/// Most ticks (1 ms of guest time) the clock jumps at once while all harts wait with no CLINT
-/// deadline in sight (so a timer the board cannot see, such as Sstc's, still fires promptly).
+/// Ticks (1 ms of guest time) the clock moves per idle step while all harts wait with no timer
+/// deadline at all (only input can wake them).
 pub const IDLE_STEP: u64 = MTIME_HZ / 1000;
 /// Most harts a machine may have.
 pub const MAX_HARTS: usize = 8;
@@ -111,9 +113,9 @@ pub struct MachineStats {
     pub guest_ticks: u64,
     /// Host seconds spent inside [`Machine::run_until`].
     pub host_seconds: f64,
-    /// TLB hit rate (0..=1), when the hart exposes it.
+    /// TLB hit rate (0..=1), when the hart exposes it (not yet: it counts misses only).
     pub tlb_hit_rate: Option<f64>,
-    /// Decoded-instruction cache hit rate (0..=1), when the hart exposes it.
+    /// Decoded-instruction cache hit rate (0..=1): 1 − decodes / instructions retired.
     pub decode_cache_hit_rate: Option<f64>,
 }
 
@@ -153,6 +155,9 @@ pub struct Machine {
     total_retired: u64,
     bus: Bus,
     image: Option<LoadedImage>,
+    /// The kernel as given to [`Machine::load_kernel`], reloaded by [`Machine::reset`].
+    kernel: Option<(Vec<u8>, String)>,
+    dtb: Vec<u8>,
     dtb_addr: u64,
     dtb_len: u64,
     tick_remainder: u64,
@@ -160,6 +165,8 @@ pub struct Machine {
     host_seconds: f64,
     /// Host instant and `mtime` at which host-clock mode last synchronised.
     host_base: Option<(Instant, u64)>,
+    /// The HTIF of a kernel with a `tohost` symbol, when `config.htif` (polled every round).
+    htif: Option<Htif>,
 }
 
 impl Machine {
@@ -180,12 +187,14 @@ impl Machine {
         }
         let n = config.harts;
         let mut bus = Bus::with_harts(config.ram_size as usize, n, config.virtio_legacy);
-        let dtb = build_fdt(n, RAM_BASE, config.ram_size).map_err(|e| EmuError::Fdt(e.to_string()))?;
+        let dtb =
+            build_fdt(n, RAM_BASE, config.ram_size).map_err(|e| EmuError::Fdt(e.to_string()))?;
         let dtb_addr = dtb_address(RAM_BASE, config.ram_size, dtb.len() as u64);
         bus.ram
             .write_bytes(dtb_addr, &dtb)
             .map_err(|_| EmuError::Fdt("the device tree does not fit in RAM".into()))?;
         bus.rom = ResetRom::new(RAM_BASE, dtb_addr);
+        let dtb_len = dtb.len() as u64;
         let rng = config.seed.unwrap_or(0) ^ 0x9e37_79b9_7f4a_7c15;
         Ok(Machine {
             harts: (0..n as u64).map(Hart::new).collect(),
@@ -194,12 +203,15 @@ impl Machine {
             total_retired: 0,
             bus,
             image: None,
+            kernel: None,
+            dtb,
             dtb_addr,
-            dtb_len: dtb.len() as u64,
+            dtb_len,
             tick_remainder: 0,
             rng,
             host_seconds: 0.0,
             host_base: None,
+            htif: None,
             config,
         })
     }
@@ -220,7 +232,44 @@ impl Machine {
             });
         }
         self.bus.rom = ResetRom::new(image.entry, self.dtb_addr);
+        self.htif = match (self.config.htif, image.tohost) {
+            (true, Some(tohost)) => Some(Htif::new(tohost, image.fromhost)),
+            _ => None,
+        };
         self.image = Some(image);
+        self.kernel = Some((bytes.to_vec(), name.to_string()));
+        Ok(())
+    }
+
+    /// Reset the board, as after a guest reset request ([`ExitReason::Reset`]): harts back to
+    /// the reset ROM, CLINT, PLIC, UART and virtio transports to their power-on state (disks
+    /// and console stay attached, `mtime` keeps counting), the device tree rewritten and the
+    /// kernel reloaded. The rest of RAM keeps its contents.
+    pub fn reset(&mut self) -> Result<(), EmuError> {
+        let n = self.harts.len();
+        for hart in &mut self.harts {
+            hart.reset();
+        }
+        self.waiting = vec![false; n];
+        let mtime = self.bus.clint.mtime;
+        self.bus.clint = crate::dev::clint::Clint::new(n);
+        self.bus.clint.mtime = mtime;
+        self.bus.plic = crate::dev::plic::Plic::new(2 * n);
+        self.bus.uart.reset();
+        for slot in &mut self.bus.virtio {
+            slot.reset();
+        }
+        self.bus.test_finisher.request = None;
+        self.bus.event = false;
+        self.bus
+            .ram
+            .write_bytes(self.dtb_addr, &self.dtb)
+            .map_err(|_| EmuError::Fdt("the device tree does not fit in RAM".into()))?;
+        if let Some((bytes, name)) = self.kernel.take() {
+            let r = self.load_kernel(&bytes, &name);
+            self.kernel = Some((bytes, name));
+            r?;
+        }
         Ok(())
     }
 
@@ -273,12 +322,15 @@ impl Machine {
 
     /// Counters so far.
     pub fn stats(&self) -> MachineStats {
+        let decodes: u64 = self.harts.iter().map(|h| h.decode_misses()).sum();
+        let executed: u64 = self.retired.iter().sum();
         MachineStats {
             instret: self.retired.clone(),
             guest_ticks: self.bus.clint.mtime,
             host_seconds: self.host_seconds,
             tlb_hit_rate: None,
-            decode_cache_hit_rate: None,
+            decode_cache_hit_rate: (executed > 0)
+                .then(|| 1.0 - (decodes.min(executed) as f64 / executed as f64)),
         }
     }
 
@@ -328,11 +380,14 @@ impl Machine {
             if self.config.clock == ClockMode::Host {
                 self.sync_host_clock();
             }
-            let mut busiest = 0;
+            let (mut busiest, mut round) = (0, 0);
             for h in 0..self.harts.len() {
-                let budget = self.next_quantum().min(left.saturating_sub(busiest));
+                let budget = self.next_quantum().min(left - round);
                 match self.run_hart(h, budget) {
-                    Ok(ran) => busiest = busiest.max(ran),
+                    Ok(ran) => {
+                        busiest = busiest.max(ran);
+                        round += ran;
+                    }
                     Err(reason) => return reason,
                 }
             }
@@ -340,6 +395,12 @@ impl Machine {
                 let t = self.tick_remainder + busiest;
                 self.advance_mtime(t / INSNS_PER_TICK);
                 self.tick_remainder = t % INSNS_PER_TICK;
+            }
+            if let Some(htif) = &mut self.htif {
+                let console = self.bus.uart.console_mut();
+                if let Some(exit) = htif.poll(&mut self.bus.ram, console) {
+                    return ExitReason::PowerOff { code: exit.code };
+                }
             }
             if self.waiting.iter().all(|&w| w) {
                 self.idle(deadline);
@@ -445,12 +506,18 @@ impl Machine {
             return;
         }
         let now = self.bus.clint.mtime;
-        let target = self
-            .bus
-            .clint
-            .next_deadline()
-            .unwrap_or(u64::MAX)
-            .min(now.saturating_add(IDLE_STEP));
+        let sstc = self
+            .harts
+            .iter()
+            .filter(|h| h.csr.menvcfg & MENVCFG_STCE != 0 && h.csr.mie & irq::STIP != 0)
+            .map(|h| h.csr.stimecmp)
+            .filter(|&t| t > now)
+            .min();
+        let target = match (self.bus.clint.next_deadline(), sstc) {
+            (Some(a), Some(b)) => a.min(b),
+            (Some(a), None) | (None, Some(a)) => a,
+            (None, None) => now.saturating_add(IDLE_STEP),
+        };
         match self.config.clock {
             ClockMode::Virtual => self.bus.clint.mtime = target,
             ClockMode::Host => {

@@ -89,7 +89,7 @@ impl Device for Clint {
         if offset < MTIMECMP_BASE {
             let hart = ((offset - MSIP_BASE) / 4) as usize;
             return Ok(match self.msip.get(hart) {
-                Some(&b) if offset % 4 == 0 => b as u64,
+                Some(&b) if offset & 3 == 0 => b as u64,
                 _ => 0,
             });
         }
@@ -102,7 +102,7 @@ impl Device for Clint {
     fn write(&mut self, offset: u64, size: Size, value: u64) -> Result<(), BusFault> {
         if offset < MTIMECMP_BASE {
             let hart = ((offset - MSIP_BASE) / 4) as usize;
-            if offset % 4 == 0 {
+            if offset & 3 == 0 {
                 if let Some(b) = self.msip.get_mut(hart) {
                     *b = value & 1 != 0;
                 }

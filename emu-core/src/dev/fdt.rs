@@ -88,7 +88,11 @@ pub fn build_fdt(harts: usize, ram_base: u64, ram_size: u64) -> FdtWriterResult<
     let test = fdt.begin_node(&format!("test@{TEST_FINISHER_BASE:x}"))?;
     fdt.property_string_list(
         "compatible",
-        vec!["sifive,test1".into(), "sifive,test0".into(), "syscon".into()],
+        vec![
+            "sifive,test1".into(),
+            "sifive,test0".into(),
+            "syscon".into(),
+        ],
     )?;
     fdt.property_array_u64("reg", &reg(TEST_FINISHER_BASE, TEST_FINISHER_SIZE))?;
     fdt.property_phandle(plic_phandle + 1)?;
@@ -156,11 +160,20 @@ mod tests {
         let total = u32::from_be_bytes(dtb[4..8].try_into().unwrap()) as usize;
         assert_eq!(total, dtb.len());
         let text = String::from_utf8_lossy(&dtb);
-        for s in ["cpu@2", "riscv,cpu-intc", "ns16550a", "virtio_mmio@10008000", "sifive,plic-1.0.0"] {
+        for s in [
+            "cpu@2",
+            "riscv,cpu-intc",
+            "ns16550a",
+            "virtio_mmio@10008000",
+            "sifive,plic-1.0.0",
+        ] {
             assert!(text.contains(s), "{s} missing");
         }
         let at = dtb_address(0x8000_0000, 128 << 20, dtb.len() as u64);
         assert_eq!(at, 0x8000_0000 + (128 << 20) - (2 << 20));
-        assert_eq!(dtb_address(0x8000_0000, 0x10_0000, 0x1000), 0x8000_0000 + 0xf_f000);
+        assert_eq!(
+            dtb_address(0x8000_0000, 0x10_0000, 0x1000),
+            0x8000_0000 + 0xf_f000
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! Devices of the QEMU `virt` board.
 pub mod clint;
 pub mod fdt;
+pub mod htif;
 pub mod plic;
 pub mod rom;
 pub mod test_finisher;

@@ -85,8 +85,8 @@ impl Plic {
         };
         let threshold = self.threshold[context];
         let (mut best, mut best_prio) = (0, 0);
-        for w in 0..WORDS {
-            let mut bits = self.pending[w] & enable[w];
+        for (w, (&pending, &enabled)) in self.pending.iter().zip(enable.iter()).enumerate() {
+            let mut bits = pending & enabled;
             while bits != 0 {
                 let src = w * 32 + bits.trailing_zeros() as usize;
                 bits &= bits - 1;
@@ -202,9 +202,10 @@ mod tests {
     fn priority_enable_threshold_claim_complete() {
         let mut p = Plic::new(4);
         p.write(10 * 4, 4, 1).unwrap();
-        p.write(1 * 4, 4, 3).unwrap();
+        p.write(4, 4, 3).unwrap();
         // Enable 1 and 10 on context 1 (hart 0, S-mode) only.
-        p.write(ENABLE_BASE + ENABLE_STRIDE, 4, (1 << 10) | (1 << 1)).unwrap();
+        p.write(ENABLE_BASE + ENABLE_STRIDE, 4, (1 << 10) | (1 << 1))
+            .unwrap();
         p.set_level(10, true);
         assert_eq!(p.read(PENDING_BASE, 4).unwrap(), 1 << 10);
         assert!(p.context_irq(1));
@@ -237,7 +238,8 @@ mod tests {
             p.write(s as u64 * 4, 4, 2).unwrap();
             p.set_level(s, true);
         }
-        p.write(ENABLE_BASE + 4 * (1000 / 32), 4, 1 << (1000 % 32)).unwrap();
+        p.write(ENABLE_BASE + 4 * (1000 / 32), 4, 1 << (1000 % 32))
+            .unwrap();
         p.write(ENABLE_BASE, 4, 1 << 5).unwrap();
         assert_eq!(p.read(claim_reg(0), 4).unwrap(), 5);
         assert_eq!(p.read(claim_reg(0), 4).unwrap(), 1000);

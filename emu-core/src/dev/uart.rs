@@ -147,9 +147,20 @@ impl Uart {
         }
     }
 
+    /// Return the registers and FIFO to their power-on state, keeping the console.
+    pub fn reset(&mut self) {
+        let console = std::mem::replace(&mut self.console, Box::new(NullConsole));
+        *self = Uart::new(console);
+    }
+
     /// Replace the console.
     pub fn set_console(&mut self, console: Box<dyn Console>) {
         self.console = console;
+    }
+
+    /// The console, for other host-side writers (HTIF's `SYS_write`).
+    pub fn console_mut(&mut self) -> &mut dyn Console {
+        self.console.as_mut()
     }
 
     /// Move bytes from the console into the receive FIFO while it has room (not in loopback).

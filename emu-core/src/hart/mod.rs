@@ -1,10 +1,26 @@
 //! One RISC-V hart: RV64GC (I, M, A, F, D, C, Zicsr, Zifencei), M/S/U privilege, Sv39.
 //!
-//! Files: `decode.rs` (u32 and RVC → [`decode::Insn`]), `execute.rs`, `fpu.rs` (IEEE-754
-//! arithmetic with RISC-V semantics), `csr.rs`, `trap.rs`, `mmu.rs` (Sv39 + TLB).
+//! Files: `decode.rs` (u32 and RVC → [`decode::Insn`]), `decode_cache.rs` (decoded
+//! instructions per physical page), `execute.rs`, `fpu.rs` (IEEE-754 arithmetic with RISC-V
+//! semantics), `csr.rs`, `trap.rs`, `mmu.rs` (Sv39 + TLB).
+//!
+//! The run loop fetches from the decode cache through a one-page shortcut (the virtual page of
+//! `pc` and its cache page), executes with one `match`, and looks at interrupts only when
+//! something that can change them happened: the start of [`Hart::run`] (the board changes
+//! interrupt lines and `mtime` only between runs), a CSR write, `mret`/`sret`, `wfi`.
+pub mod csr;
+pub mod decode;
+pub mod decode_cache;
+mod execute;
 pub mod fpu;
+pub mod mmu;
+pub mod trap;
 
 use crate::bus::Bus;
+use decode::{decode, PackedInsn};
+use decode_cache::{DecodeCache, SLOTS_PER_PAGE};
+use mmu::{Access, TlbEntry, NO_TAG, TLB_SIZE};
+use trap::{cause, Trap};
 
 /// Why [`Hart::run`] returned to the machine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +64,32 @@ pub struct Hart {
     /// Value of `mtime` (CLINT, 10 MHz ticks) as last set by the machine; read by `time`/`rdtime`
     /// and compared against `stimecmp` (Sstc).
     pub mtime: u64,
+    /// FP registers f0..f31; singles are NaN-boxed (Unprivileged ISA §12.2).
+    pub f: [u64; 32],
+    /// The CSR file.
+    pub csr: csr::Csrs,
+    /// `minstret` (and `mcycle`: one cycle per instruction).
+    instret: u64,
+    /// Interrupt-pending lines driven by the board (MSIP, MTIP, MEIP, external SEIP).
+    ext_irq: u64,
+    /// LR reservation: physical address.
+    reservation: Option<u64>,
+    /// Whether fetches / loads and stores go through Sv39 in the current context.
+    fetch_paging: bool,
+    data_paging: bool,
+    tlb: Box<[TlbEntry; TLB_SIZE]>,
+    tlb_misses: u64,
+    dcache: DecodeCache,
+    /// Fetch shortcut: virtual page of the current code page (`NO_TAG` when none) and the index
+    /// of its first slot in `dcache.insns`.
+    fetch_vpn: u64,
+    fetch_base: usize,
+    /// Something happened that the run loop must look at (exit request, interrupt change).
+    attention: bool,
+    exit: Option<HartExit>,
+    /// (privilege, satp, mstatus) when the translation context was last computed: `run`
+    /// recomputes it when the machine changed the public fields in between.
+    mmu_snapshot: (Privilege, u64, u64),
 }
 
 impl Hart {
@@ -59,27 +101,202 @@ impl Hart {
             x: [0; 32],
             privilege: Privilege::Machine,
             mtime: 0,
+            f: [0; 32],
+            csr: csr::Csrs::default(),
+            instret: 0,
+            ext_irq: 0,
+            reservation: None,
+            fetch_paging: false,
+            data_paging: false,
+            tlb: Box::new([TlbEntry::EMPTY; TLB_SIZE]),
+            tlb_misses: 0,
+            dcache: DecodeCache::default(),
+            fetch_vpn: NO_TAG,
+            fetch_base: 0,
+            attention: false,
+            exit: None,
+            mmu_snapshot: (Privilege::Machine, 0, 0),
         }
     }
 
+    /// Return to reset state (Privileged ISA §3.4): M-mode, `pc` = 0x1000, registers and CSRs
+    /// cleared, caches emptied. `id` and `mtime` are kept; board interrupt lines are cleared.
+    pub fn reset(&mut self) {
+        let mtime = self.mtime;
+        *self = Hart::new(self.id);
+        self.mtime = mtime;
+    }
+
     /// Execute until `budget` instructions retire, the hart waits in `wfi`, or a device event
-    /// needs the machine. Returns why, and the number of instructions retired.
-    pub fn run(&mut self, _bus: &mut Bus, _budget: u64) -> (HartExit, u64) {
-        unimplemented!("hart interpreter: issue 2")
+    /// needs the machine. Returns why, and the number of instructions retired. Traps taken count
+    /// against the budget too (so a trap loop still returns), but not as retired.
+    pub fn run(&mut self, bus: &mut Bus, budget: u64) -> (HartExit, u64) {
+        // Other harts and DMA ran since our last run: their stores break our reservation and
+        // may have rewritten code.
+        self.reservation = None;
+        if self.dcache.stale(&bus.ram) {
+            self.dcache.sync(&bus.ram);
+        }
+        self.exit = None;
+        self.attention = false;
+        if self.mmu_snapshot
+            != (
+                self.privilege,
+                self.csr.satp,
+                self.csr.mstatus & mmu::CONTEXT_BITS,
+            )
+        {
+            self.mmu_context_changed();
+        }
+        self.check_interrupts();
+        let mut retired = 0u64;
+        let mut steps = 0u64;
+        // The pc lives in a local (a register) while instructions execute; `self.pc` is
+        // written back before anything that reads it: traps, slow fetches, exits.
+        let mut pc = self.pc;
+        while steps < budget {
+            steps += 1;
+            let packed = self.fetch_cached(pc);
+            let insn = if !packed.is_undecoded() {
+                packed
+            } else {
+                self.pc = pc;
+                match self.fetch_slow(bus) {
+                    Ok(insn) => insn,
+                    Err(t) => {
+                        self.take_trap(t);
+                        pc = self.pc;
+                        continue;
+                    }
+                }
+            };
+            match self.execute(bus, insn, pc) {
+                Ok(next) => {
+                    pc = next;
+                    retired += 1;
+                    self.instret = self.instret.wrapping_add(1);
+                }
+                Err(t) => {
+                    self.pc = pc;
+                    self.take_trap(t);
+                    pc = self.pc;
+                }
+            }
+            if self.attention {
+                self.attention = false;
+                self.pc = pc;
+                if let Some(e) = self.exit.take() {
+                    return (e, retired);
+                }
+                self.check_interrupts();
+                pc = self.pc;
+            }
+        }
+        self.pc = pc;
+        (HartExit::Budget, retired)
+    }
+
+    /// Take the highest-priority pending and enabled interrupt, if any.
+    fn check_interrupts(&mut self) {
+        if let Some(code) = self.pending_interrupt() {
+            self.take_trap(Trap::new(cause::INTERRUPT | code, 0));
+        }
+    }
+
+    /// An MMIO access set `bus.event`: finish the instruction, then return to the machine.
+    pub(crate) fn exit_event(&mut self) {
+        self.exit = Some(HartExit::Event);
+        self.attention = true;
+    }
+
+    /// The instruction at `pc` from the decode cache when the fetch page is current, else
+    /// [`PackedInsn::UNDECODED`] (then [`Hart::fetch_slow`] takes over).
+    #[inline(always)]
+    fn fetch_cached(&self, pc: u64) -> PackedInsn {
+        if pc >> 12 == self.fetch_vpn {
+            self.dcache.insns[self.fetch_base + ((pc as usize & 0xfff) >> 1)]
+        } else {
+            PackedInsn::UNDECODED
+        }
+    }
+
+    /// Translate `pc`, find (or make) its decode-cache page, decode the instruction if needed.
+    /// Instructions outside RAM (a ROM) or straddling a page boundary are decoded every time.
+    #[cold]
+    #[inline(never)]
+    fn fetch_slow(&mut self, bus: &mut Bus) -> Result<PackedInsn, Trap> {
+        let pc = self.pc;
+        let pa = self.translate(bus, pc, Access::Fetch)?;
+        let pa_page = pa & !0xfff;
+        let slot = (pc as usize & 0xfff) >> 1;
+        let in_ram = bus.ram.offset_of(pa_page, 0x1000).is_some();
+        let index = if in_ram {
+            let index = self.dcache.page_index(pa_page);
+            self.fetch_vpn = pc >> 12;
+            self.fetch_base = index * SLOTS_PER_PAGE;
+            let packed = self.dcache.insns[self.fetch_base + slot];
+            if !packed.is_undecoded() {
+                return Ok(packed);
+            }
+            Some(index)
+        } else {
+            None
+        };
+        let lo = self.fetch_parcel(bus, pa, pc)?;
+        let mut bits = lo;
+        if lo & 3 == 3 {
+            let pa2 = if slot == SLOTS_PER_PAGE - 1 {
+                self.translate(bus, pc.wrapping_add(2), Access::Fetch)?
+            } else {
+                pa + 2
+            };
+            bits |= self.fetch_parcel(bus, pa2, pc.wrapping_add(2))? << 16;
+        }
+        let insn = decode(bits);
+        if let Some(index) = index {
+            if !(lo & 3 == 3 && slot == SLOTS_PER_PAGE - 1) {
+                self.dcache.fill(&mut bus.ram, index, slot, insn);
+            }
+        }
+        Ok(insn.pack())
+    }
+
+    /// Read the 16-bit parcel at physical `pa` (virtual `va`, for the access fault).
+    fn fetch_parcel(&mut self, bus: &mut Bus, pa: u64, va: u64) -> Result<u32, Trap> {
+        let fault = Trap::new(cause::INSN_ACCESS_FAULT, va);
+        if bus.ram.contains(pa, 2) {
+            return bus.ram.read(pa, 2).map(|v| v as u32).map_err(|_| fault);
+        }
+        let v = bus.read(pa, 2).map_err(|_| fault)?;
+        Ok(v as u32)
     }
 
     /// Set the interrupt-pending bits driven by the board (`MSIP`, `MTIP`, `MEIP`, and the
     /// external part of `SEIP`): the bits in `mask` take the values in `value`.
-    pub fn set_external_irq(&mut self, _mask: u64, _value: u64) {}
+    pub fn set_external_irq(&mut self, mask: u64, value: u64) {
+        let mask = mask & (irq::MSIP | irq::MTIP | irq::MEIP | irq::SEIP);
+        self.ext_irq = (self.ext_irq & !mask) | (value & mask);
+    }
 
     /// Whether an interrupt is pending and enabled in `mie` (ignoring global enables): the
     /// condition that wakes a hart from `wfi` (Privileged ISA §3.3.3).
     pub fn wfi_wakeup(&self) -> bool {
-        false
+        self.mip() & self.csr.mie != 0
     }
 
     /// `minstret`: instructions retired since reset.
     pub fn instret(&self) -> u64 {
-        0
+        self.instret
+    }
+
+    /// Sv39 page-table walks done (TLB misses), since reset.
+    pub fn tlb_misses(&self) -> u64 {
+        self.tlb_misses
+    }
+
+    /// Instructions decoded into the decode cache (decode-cache misses), since reset. Hits are
+    /// roughly `instret() - decode_misses()`.
+    pub fn decode_misses(&self) -> u64 {
+        self.dcache.decodes
     }
 }

@@ -1,6 +1,76 @@
+//! rvcow's kernel: a Rust kernel in the style of MIT xv6-riscv with copy-on-write fork.
+//! One module per xv6 subsystem, keeping xv6's function names. Boots on the QEMU `virt`
+//! board (`-bios none`, entry 0x8000_0000) and on rvcow's emulator of it.
 #![no_std]
 #![no_main]
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo) -> ! {
-    loop {}
+#![allow(static_mut_refs)]
+// Kernel objects (processes, inodes, buffers, files, pipes) are handed around as raw pointers
+// into static tables, as in xv6; their validity is a kernel invariant, not a caller's duty.
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
+// Internal fallible calls fail for one reason each (the syscall returns -1): `Result<_, ()>`.
+#![allow(clippy::result_unit_err)]
+// `const X_INIT` values only initialise the static tables.
+#![allow(clippy::declare_interior_mutable_const)]
+
+pub mod bio;
+pub mod console;
+pub mod exec;
+pub mod file;
+pub mod fs;
+pub mod kalloc;
+pub mod kernelvec;
+pub mod log;
+pub mod memlayout;
+pub mod pipe;
+pub mod plic;
+pub mod printf;
+pub mod proc;
+pub mod riscv;
+pub mod sleeplock;
+pub mod spinlock;
+pub mod start;
+pub mod swtch;
+pub mod syscall;
+pub mod sysfile;
+pub mod sysproc;
+pub mod trampoline;
+pub mod trap;
+pub mod uart;
+pub mod virtio_disk;
+pub mod vm;
+
+use core::sync::atomic::{AtomicBool, Ordering};
+
+static STARTED: AtomicBool = AtomicBool::new(false);
+
+/// S-mode entry on every hart (from `start`). Hart 0 initialises the kernel; the others wait
+/// for it, then turn on paging, traps and interrupts for themselves. All then schedule.
+#[no_mangle]
+pub extern "C" fn kmain() -> ! {
+    if proc::cpuid() == 0 {
+        console::consoleinit();
+        println!();
+        println!("rvcow kernel is booting");
+        println!();
+        kalloc::kinit();
+        vm::kvminit();
+        vm::kvminithart();
+        proc::procinit();
+        trap::trapinithart();
+        plic::plicinit();
+        plic::plicinithart();
+        bio::binit();
+        virtio_disk::virtio_disk_init();
+        proc::userinit();
+        STARTED.store(true, Ordering::Release);
+    } else {
+        while !STARTED.load(Ordering::Acquire) {
+            core::hint::spin_loop();
+        }
+        println!("hart {} starting", proc::cpuid());
+        vm::kvminithart();
+        trap::trapinithart();
+        plic::plicinithart();
+    }
+    proc::scheduler();
 }

@@ -69,7 +69,7 @@ impl std::fmt::Debug for Disk {
 }
 
 fn rounding_warning(name: &str, len: u64) -> Option<String> {
-    (len % SECTOR_SIZE != 0).then(|| {
+    (len & (SECTOR_SIZE - 1) != 0).then(|| {
         format!(
             "warning: disk image {name} is {len} bytes, not a multiple of {SECTOR_SIZE}; \
              the last {} bytes are not visible to the guest",
@@ -217,7 +217,8 @@ fn gather(ram: &Ram, chain: &DescChain, mut skip: u64, buf: &mut [u8]) -> Option
             continue;
         }
         let n = ((len - skip) as usize).min(buf.len() - done);
-        ram.read_bytes(d.addr + skip, &mut buf[done..done + n]).ok()?;
+        ram.read_bytes(d.addr.wrapping_add(skip), &mut buf[done..done + n])
+            .ok()?;
         done += n;
         skip = 0;
     }
@@ -295,7 +296,7 @@ impl Blk {
         let mut left = writable - 1;
         for d in chain.descs.iter().filter(|d| d.write) {
             if left < d.len as u64 {
-                ram.write_bytes(d.addr + left, &[status]).ok()?;
+                ram.write_bytes(d.addr.wrapping_add(left), &[status]).ok()?;
                 break;
             }
             left -= d.len as u64;
@@ -313,7 +314,7 @@ impl Blk {
         let Some(offset) = offset else {
             return (VIRTIO_BLK_S_IOERR, 0);
         };
-        if len % SECTOR_SIZE != 0 || !self.disk.in_range(offset, len) {
+        if len & (SECTOR_SIZE - 1) != 0 || !self.disk.in_range(offset, len) {
             return (VIRTIO_BLK_S_IOERR, 0);
         }
         let mut data = vec![0u8; len as usize];
@@ -336,7 +337,7 @@ impl Blk {
         let Some(offset) = offset else {
             return (VIRTIO_BLK_S_IOERR, 0);
         };
-        if len % SECTOR_SIZE != 0 || !self.disk.in_range(offset, len) {
+        if len & (SECTOR_SIZE - 1) != 0 || !self.disk.in_range(offset, len) {
             return (VIRTIO_BLK_S_IOERR, 0);
         }
         let mut data = vec![0u8; len as usize];
@@ -379,7 +380,9 @@ impl VirtioDevice for Blk {
         let mut used = false;
         while let Some(chain) = queue.pop(ram)? {
             // A chain with no writable byte cannot carry a status: the driver broke §5.2.6.
-            let len = self.handle(ram, &chain).ok_or(QueueError::BadIndex(chain.head as u32))?;
+            let len = self
+                .handle(ram, &chain)
+                .ok_or(QueueError::BadIndex(chain.head as u32))?;
             queue.push_used(ram, chain.head, len)?;
             used = true;
         }
@@ -467,14 +470,22 @@ mod tests {
         };
         // Beyond capacity.
         header(&mut ram, BASE, VIRTIO_BLK_T_IN, 2);
-        let c = chain(&[(BASE, 16, false), (BASE + 0x1000, 512, true), (status, 1, true)]);
+        let c = chain(&[
+            (BASE, 16, false),
+            (BASE + 0x1000, 512, true),
+            (status, 1, true),
+        ]);
         assert_eq!(run(&mut blk, &mut ram, &c), VIRTIO_BLK_S_IOERR);
         // Sector number overflowing a byte offset.
         header(&mut ram, BASE, VIRTIO_BLK_T_IN, u64::MAX);
         assert_eq!(run(&mut blk, &mut ram, &c), VIRTIO_BLK_S_IOERR);
         // Data not a multiple of 512.
         header(&mut ram, BASE, VIRTIO_BLK_T_IN, 0);
-        let c2 = chain(&[(BASE, 16, false), (BASE + 0x1000, 100, true), (status, 1, true)]);
+        let c2 = chain(&[
+            (BASE, 16, false),
+            (BASE + 0x1000, 100, true),
+            (status, 1, true),
+        ]);
         assert_eq!(run(&mut blk, &mut ram, &c2), VIRTIO_BLK_S_IOERR);
         // Data buffer outside RAM.
         let c3 = chain(&[(BASE, 16, false), (0x1000, 512, true), (status, 1, true)]);
@@ -503,7 +514,11 @@ mod tests {
         assert!(d.warning().unwrap().contains("d.img"));
         d.write_at(0, &[9; 512]).unwrap();
         assert!(d.write_at(1024, &[0; 1]).is_err());
-        assert_eq!(std::fs::read(&path).unwrap()[0], 1, "overlay leaves the file alone");
+        assert_eq!(
+            std::fs::read(&path).unwrap()[0],
+            1,
+            "overlay leaves the file alone"
+        );
 
         let mut d = Disk::open(&path, DiskMode::WriteThrough).unwrap();
         d.write_at(512, &[7; 512]).unwrap();

@@ -1,0 +1,89 @@
+//! The decoded-instruction cache: decoded [`Insn`]s per 4 KiB physical page of RAM, one slot per
+//! 2-byte parcel, filled lazily as instructions are first executed.
+//!
+//! Invalidation: a page is marked in [`crate::bus::Ram`] when a hart caches code from it; any
+//! write to a marked page (a store from any hart, an AMO, a page-table A/D update, device DMA
+//! through `Ram::write_bytes`) bumps the page's generation and RAM's global code generation.
+//! A hart compares the global generation at the start of every `run`, after each of its own
+//! stores that touched a marked page, and on `fence.i`, and then resets the pages whose
+//! generation moved.
+
+use super::decode::{Insn, PackedInsn};
+use crate::bus::Ram;
+use std::collections::HashMap;
+
+/// Parcels per page.
+pub const SLOTS_PER_PAGE: usize = 2048;
+/// Pages held before the cache is emptied and refilled.
+const MAX_PAGES: usize = 1024;
+
+/// Decoded instructions of the physical pages a hart executes from.
+#[derive(Default)]
+pub struct DecodeCache {
+    /// Physical page address → page index.
+    map: HashMap<u64, u32>,
+    /// Per page index: physical page address, generation at fill time, and whether the page is
+    /// marked in RAM for that generation.
+    pages: Vec<(u64, u32, bool)>,
+    /// `pages.len() * SLOTS_PER_PAGE` decoded slots.
+    pub insns: Vec<PackedInsn>,
+    /// `Ram::code_gen` at the last synchronisation.
+    seen_gen: u64,
+    /// Instructions decoded (cache misses).
+    pub decodes: u64,
+}
+
+impl DecodeCache {
+    /// Index of the page at physical page address `pa_page` (in RAM), creating it when new.
+    pub fn page_index(&mut self, pa_page: u64) -> usize {
+        if let Some(&i) = self.map.get(&pa_page) {
+            return i as usize;
+        }
+        if self.pages.len() >= MAX_PAGES {
+            self.clear();
+        }
+        let i = self.pages.len();
+        self.pages.push((pa_page, 0, false));
+        self.insns
+            .resize(self.insns.len() + SLOTS_PER_PAGE, PackedInsn::UNDECODED);
+        self.map.insert(pa_page, i as u32);
+        i
+    }
+
+    /// Store `insn` decoded from page `index`, slot `slot`; marks the page as code in RAM first
+    /// so that any later write to it invalidates the slot.
+    pub fn fill(&mut self, ram: &mut Ram, index: usize, slot: usize, insn: Insn) {
+        let page = &mut self.pages[index];
+        if !page.2 {
+            page.1 = ram.mark_code_page(page.0);
+            page.2 = true;
+        }
+        self.insns[index * SLOTS_PER_PAGE + slot] = insn.pack();
+        self.decodes += 1;
+    }
+
+    /// Whether RAM's code generation moved since the last [`DecodeCache::sync`].
+    #[inline]
+    pub fn stale(&self, ram: &Ram) -> bool {
+        ram.code_gen() != self.seen_gen
+    }
+
+    /// Reset the pages written since they were decoded.
+    pub fn sync(&mut self, ram: &Ram) {
+        for (i, page) in self.pages.iter_mut().enumerate() {
+            if page.2 && ram.page_gen(page.0) != page.1 {
+                page.2 = false;
+                self.insns[i * SLOTS_PER_PAGE..(i + 1) * SLOTS_PER_PAGE]
+                    .fill(PackedInsn::UNDECODED);
+            }
+        }
+        self.seen_gen = ram.code_gen();
+    }
+
+    /// Forget everything (`fence.i`, capacity).
+    pub fn clear(&mut self) {
+        self.map.clear();
+        self.pages.clear();
+        self.insns.clear();
+    }
+}
