@@ -39,6 +39,7 @@ csr!(r_satp, w_satp, "satp");
 csr!(r_scause, w_scause, "scause");
 csr!(r_stval, w_stval, "stval");
 csr!(r_mcounteren, w_mcounteren, "mcounteren");
+csr!(r_scounteren, w_scounteren, "scounteren");
 csr!(r_pmpcfg0, w_pmpcfg0, "pmpcfg0");
 csr!(r_pmpaddr0, w_pmpaddr0, "pmpaddr0");
 // menvcfg (0x30a) and stimecmp (0x14d) by number: older assemblers lack the names.
