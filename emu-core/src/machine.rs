@@ -34,6 +34,8 @@ pub const QUANTUM: u64 = 4096;
 /// Ticks (1 ms of guest time) the clock moves per idle step while all harts wait with no timer
 /// deadline at all (only input can wake them).
 pub const IDLE_STEP: u64 = MTIME_HZ / 1000;
+/// Host time slept per idle step when only console input can wake the guest.
+pub const IDLE_SLEEP: Duration = Duration::from_micros(200);
 /// Most harts a machine may have.
 pub const MAX_HARTS: usize = 8;
 
@@ -374,8 +376,10 @@ impl Machine {
                 Some(max) => max - self.total_retired,
                 None => u64::MAX,
             };
-            if self.bus.uart.poll_console() && self.bus.update_irq_lines() {
+            if self.bus.uart.poll_console() {
                 // New input: the harts see it through the PLIC below.
+                self.bus.uart_irq_update();
+                self.bus.event = false;
             }
             if self.config.clock == ClockMode::Host {
                 self.sync_host_clock();
@@ -474,7 +478,6 @@ impl Machine {
                 self.host_base = Some((Instant::now(), self.bus.clint.mtime));
             }
         }
-        self.bus.update_irq_lines();
         match self.bus.test_finisher.request.take()? {
             FinisherRequest::PowerOff { code } => Some(ExitReason::PowerOff { code }),
             FinisherRequest::Reset => Some(ExitReason::Reset),
@@ -502,7 +505,8 @@ impl Machine {
             }
         }
         if self.bus.uart.poll_console() {
-            self.bus.update_irq_lines();
+            self.bus.uart_irq_update();
+            self.bus.event = false;
             return;
         }
         let now = self.bus.clint.mtime;
@@ -513,13 +517,20 @@ impl Machine {
             .map(|h| h.csr.stimecmp)
             .filter(|&t| t > now)
             .min();
-        let target = match (self.bus.clint.next_deadline(), sstc) {
-            (Some(a), Some(b)) => a.min(b),
-            (Some(a), None) | (None, Some(a)) => a,
-            (None, None) => now.saturating_add(IDLE_STEP),
+        let (target, only_input) = match (self.bus.clint.next_deadline(), sstc) {
+            (Some(a), Some(b)) => (a.min(b), false),
+            (Some(a), None) | (None, Some(a)) => (a, false),
+            (None, None) => (now.saturating_add(IDLE_STEP), true),
         };
         match self.config.clock {
-            ClockMode::Virtual => self.bus.clint.mtime = target,
+            ClockMode::Virtual => {
+                self.bus.clint.mtime = target;
+                if only_input {
+                    // Only console input can wake the guest: wait for it without spinning.
+                    // Guest time moves by IDLE_STEP either way, so runs stay reproducible.
+                    std::thread::sleep(IDLE_SLEEP);
+                }
+            }
             ClockMode::Host => {
                 let wait = Duration::from_nanos((target - now) * (1_000_000_000 / MTIME_HZ));
                 let wait = match deadline {

@@ -257,3 +257,22 @@ fn host_clock_follows_wall_time() {
     assert!(s.guest_ticks >= 30_000);
     assert!(s.host_seconds >= 0.003, "{}", s.host_seconds);
 }
+
+#[test]
+fn supervisor_external_interrupt_on_hart1_context3() {
+    let elf = program("plic_s_hart1", include_str!("guest/plic_s_hart1.s"), &[]);
+    let (mut m, con) = machine(&elf, small(2));
+    let r = m.run_until(&limits(), &mut |_| con.output_string() == "R");
+    assert_eq!(r, ExitReason::Stopped);
+    // Hart 1 enabled only its S context: the M contexts and hart 0's see nothing.
+    con.push_input(b"x");
+    let r = m.run_until(&limits(), &mut |_| false);
+    assert_eq!(
+        r,
+        ExitReason::PowerOff { code: 0 },
+        "{}",
+        con.output_string()
+    );
+    assert_eq!(con.output_string(), "RX");
+    assert!(m.is_waiting(0));
+}

@@ -165,17 +165,32 @@ fn dma_over_decoded_code_is_seen_by_the_next_run() {
 }
 
 #[test]
-fn reservation_does_not_survive_between_runs() {
+fn reservation_survives_runs_but_not_a_store_by_someone_else() {
     let (mut bus, mut hart) = setup(
         "lrsc_runs",
-        "lr.d a1, (a0)\n sc.d a2, a1, (a0)\n lr.d a1, (a0)\n sc.d a3, a1, (a0)\n 1: j 1b\n",
+        "lr.d a1, (a0)\n sc.d a2, a1, (a0)\n lr.d a1, (a0)\n sc.d a3, a1, (a0)\n\
+         lr.d a1, (a0)\n sc.d a4, a1, (a0)\n 1: j 1b\n",
     );
     hart.x[10] = RAM_BASE + 0x1000;
-    hart.run(&mut bus, 2);
-    assert_eq!(hart.x[12], 0, "sc right after lr in the same run succeeds");
+    hart.x[12] = 7;
     hart.run(&mut bus, 1); // lr
-    hart.run(&mut bus, 1); // sc in a later run: another hart may have stored in between
-    assert_eq!(hart.x[13], 1);
+    hart.run(&mut bus, 1); // sc in a later run, nothing stored in between: succeeds
+    assert_eq!(hart.x[12], 0);
+    hart.run(&mut bus, 1); // lr
+                           // Another hart (or a device) writes to the reserved line between the runs.
+    bus.ram.write(RAM_BASE + 0x1000, 8, 99).unwrap();
+    hart.run(&mut bus, 1);
+    assert_eq!(hart.x[13], 1, "sc fails after another agent's store");
+    assert_eq!(bus.ram.read(RAM_BASE + 0x1000, 8).unwrap(), 99);
+    // A trap between lr and sc also breaks it.
+    hart.run(&mut bus, 1); // lr
+    hart.csr.mtvec = RAM_BASE + 20; // the sc itself
+    hart.set_external_irq(irq::MSIP, irq::MSIP);
+    hart.csr.mie = irq::MSIP;
+    hart.csr.mstatus |= 1 << 3;
+    hart.run(&mut bus, 1); // interrupt taken, then the sc at the vector
+    assert_eq!(hart.csr.mcause, INT | 3);
+    assert_eq!(hart.x[14], 1);
 }
 
 #[test]

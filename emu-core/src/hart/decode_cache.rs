@@ -15,7 +15,7 @@ use std::collections::HashMap;
 /// Parcels per page.
 pub const SLOTS_PER_PAGE: usize = 2048;
 /// Pages held before the cache is emptied and refilled.
-const MAX_PAGES: usize = 1024;
+const MAX_PAGES: usize = 512;
 
 /// Decoded instructions of the physical pages a hart executes from.
 #[derive(Default)]

@@ -184,9 +184,11 @@ impl Hart {
         let a = self.x[insn.rs1()];
         let b = self.x[insn.rs2()];
         let imm = insn.imm() as i64 as u64;
+        // Write rd; x0 is hard-wired to zero, so undo a write to it.
         macro_rules! w {
             ($v:expr) => {{
                 self.x[rd] = $v;
+                self.x[0] = 0;
             }};
         }
         macro_rules! sx32 {
@@ -329,6 +331,7 @@ impl Hart {
             }
             Op::Csrrw | Op::Csrrs | Op::Csrrc | Op::Csrrwi | Op::Csrrsi | Op::Csrrci => {
                 self.exec_csr(insn, a)?;
+                self.x[0] = 0;
             }
             Op::LrW | Op::LrD => {
                 let size = if insn.op() == Op::LrW { 4 } else { 8 };
@@ -336,13 +339,19 @@ impl Hart {
                 let v = self
                     .phys_read(bus, pa, size as usize)
                     .ok_or(Trap::new(cause::LOAD_ACCESS_FAULT, a))?;
-                self.reservation = Some(pa);
+                // Watch the reserved page: any later write to it (by any hart or device)
+                // moves its generation and so breaks the reservation.
+                self.reservation = bus
+                    .ram
+                    .offset_of(pa, size)
+                    .map(|_| (pa, bus.ram.watch_page(pa)));
                 w!(if size == 4 { sx32!(v) } else { v });
             }
             Op::ScW | Op::ScD => {
                 let size = if insn.op() == Op::ScW { 4 } else { 8 };
                 let pa = self.atomic_addr(bus, a, size, Access::Store)?;
-                if self.reservation.take() == Some(pa) {
+                let held = self.reservation.take();
+                if held.is_some_and(|(rpa, gen)| rpa == pa && bus.ram.page_gen(pa) == gen) {
                     self.phys_write(bus, pa, size as usize, b)
                         .ok_or(Trap::new(cause::STORE_ACCESS_FAULT, a))?;
                     w!(0);
@@ -375,11 +384,54 @@ impl Hart {
                 w!(old);
             }
             Op::Undecoded | Op::Illegal => return Err(Trap::illegal(insn.raw())),
-            _ => {
+            Op::Flw
+            | Op::Fsw
+            | Op::Fld
+            | Op::Fsd
+            | Op::FmaS
+            | Op::FmaD
+            | Op::FaddS
+            | Op::FsubS
+            | Op::FmulS
+            | Op::FdivS
+            | Op::FsqrtS
+            | Op::FsgnjS
+            | Op::FsgnjnS
+            | Op::FsgnjxS
+            | Op::FminS
+            | Op::FmaxS
+            | Op::FaddD
+            | Op::FsubD
+            | Op::FmulD
+            | Op::FdivD
+            | Op::FsqrtD
+            | Op::FsgnjD
+            | Op::FsgnjnD
+            | Op::FsgnjxD
+            | Op::FminD
+            | Op::FmaxD
+            | Op::FcvtSD
+            | Op::FcvtDS
+            | Op::FeqS
+            | Op::FltS
+            | Op::FleS
+            | Op::FeqD
+            | Op::FltD
+            | Op::FleD
+            | Op::FcvtIntS
+            | Op::FcvtIntD
+            | Op::FcvtSInt
+            | Op::FcvtDInt
+            | Op::FmvXW
+            | Op::FclassS
+            | Op::FmvXD
+            | Op::FclassD
+            | Op::FmvWX
+            | Op::FmvDX => {
                 self.exec_fp(bus, insn)?;
+                self.x[0] = 0;
             }
         }
-        self.x[0] = 0;
         Ok(next)
     }
 

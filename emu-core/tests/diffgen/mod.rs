@@ -300,7 +300,8 @@ fn nz(rng: &mut Rng, lo: i64, hi: i64) -> i64 {
 
 fn step(rng: &mut Rng) -> String {
     match rng.below(100) {
-        0..=21 => int_op(rng),
+        0..=3 => skip(rng),
+        4..=21 => int_op(rng),
         22..=31 => mul_div(rng),
         32..=41 => load_store(rng),
         42..=49 => atomic(rng),
@@ -338,6 +339,33 @@ fn int_op(rng: &mut Rng) -> String {
             format!("{op} x{rd}, {:#x}", rng.below(1 << 20))
         }
     }
+}
+
+/// A forward branch or jump over one integer operation: the condition decides whether it runs
+/// (the code stays straight-line in effect; jumps write their link register).
+fn skip(rng: &mut Rng) -> String {
+    let body = int_op(rng);
+    let head = match rng.below(8) {
+        0..=4 => {
+            let op = rng.pick(&["beq", "bne", "blt", "bge", "bltu", "bgeu"]);
+            format!("{op} x{}, x{}, 1f", xs(rng), xs(rng))
+        }
+        5 => {
+            let op = rng.pick(&["c.beqz", "c.bnez"]);
+            format!("{op} x{}, 1f", cs(rng))
+        }
+        6 => format!("jal x{}, 1f", xd(rng)),
+        _ => {
+            // jalr through a register that holds the target (auipc-relative; 4-byte forms so
+            // the offset is known).
+            let r = xd_nz(rng, false);
+            return format!(
+                ".option push\n.option norvc\nauipc x{r}, 0\njalr x{}, 12(x{r})\n{body}\n.option pop\n1:",
+                xd(rng)
+            );
+        }
+    };
+    format!("{head}\n{body}\n1:")
 }
 
 fn mul_div(rng: &mut Rng) -> String {
