@@ -9,8 +9,9 @@
 //! `apt-get install qemu-user gcc-riscv64-linux-gnu`, then
 //! `cargo test --release -p emu-core --test fpu_qemu_differential -- --ignored`
 //! (`FPU_DIFF_ITERATIONS`, default 3000, sets the size: 180 vectors per iteration;
-//! `FPU_DIFF_SEED` picks the operand stream). Run on 2026-11-21 with 3 × 1.8 M vectors and
-//! QEMU 7.2: no mismatch.
+//! `FPU_DIFF_SEED` picks the operand stream). Run on 2026-11-21 against QEMU 7.2 with more
+//! than 10 M vectors over 10 seeds: no mismatch (it found one bug on the way, now a regression
+//! test in `fpu_crosscheck.rs`: TwoSum overflowing next to max-finite in directed modes).
 
 use emu_core::hart::fpu::RoundingMode::{Rdn, Rmm, Rne, Rtz, Rup};
 use emu_core::hart::fpu::*;

@@ -5,10 +5,10 @@
 use crate::memlayout::*;
 use crate::plic::{plic_claim, plic_complete};
 use crate::proc::{cpuid, exit, killed, myproc, setkilled, wakeup, yield_, Proc, ProcState};
-use core::sync::atomic::{AtomicU32, Ordering};
 use crate::riscv::*;
 use crate::spinlock::{acquire, release, Spinlock};
 use crate::vm::{cow_break, CowError};
+use core::sync::atomic::{AtomicU32, Ordering};
 
 pub static TICKSLOCK: Spinlock = Spinlock::new("time");
 /// Timer ticks since boot (hart 0's timer, every TIMER_INTERVAL).
@@ -112,7 +112,10 @@ fn cow_fault(p: *mut Proc, va: usize) -> Result<usize, CowError> {
     loop {
         match cow_break(pagetable, va) {
             Err(CowError::OutOfMemory) => {
-                if waited < COW_OOM_WAIT_TICKS && OOM_PENDING.load(Ordering::Acquire) > 0 && !killed(p) {
+                if waited < COW_OOM_WAIT_TICKS
+                    && OOM_PENDING.load(Ordering::Acquire) > 0
+                    && !killed(p)
+                {
                     waited += 1;
                     sleep_one_tick();
                     continue;

@@ -260,32 +260,62 @@ pub fn uvmfree(pagetable: PageTable, sz: usize) {
 /// must flush the parent's TLB (`sfence.vma`) since its PTEs may have changed. On failure
 /// (no memory for the child's page-table pages) the child's mappings are released and Err
 /// returned; the parent is left valid (some of its pages may now be COW, which is harmless).
+///
+/// Walks one leaf page-table page (2 MiB of address space) at a time on both sides instead
+/// of walking from the root for every page.
 #[cfg(not(feature = "eager-fork"))]
 pub fn uvmcopy(old: PageTable, new: PageTable, sz: usize) -> Result<(), ()> {
-    let mut i = 0;
-    while i < sz {
-        let Some(pte) = walk(old, i, false) else {
-            i += PGSIZE;
+    const REGION: usize = PGSIZE * 512;
+    let mut va = 0;
+    while va < sz {
+        let region_end = ((va / REGION + 1) * REGION).min(sz);
+        // The parent's PTE for va; None means no leaf table for this whole region.
+        let Some(opte) = walk(old, va, false) else {
+            va = region_end;
             continue;
         };
-        // SAFETY: walk returned a PTE inside a page-table page.
-        let mut v = unsafe { *pte };
-        if v & PTE_V == 0 {
-            i += PGSIZE;
-            continue;
+        let first = px(0, va);
+        // The child's PTE for the first page mapped in this region, once allocated.
+        let mut cbase: Option<(*mut u64, usize)> = None;
+        let mut a = va;
+        while a < region_end {
+            // SAFETY: px(0, a) >= first and both lie in the same leaf page-table page.
+            let pte = unsafe { opte.add(px(0, a) - first) };
+            // SAFETY: as above.
+            let mut v = unsafe { *pte };
+            if v & PTE_V != 0 {
+                if v & (PTE_W | PTE_COW) != 0 {
+                    v = (v & !PTE_W) | PTE_COW;
+                    // SAFETY: as above; the parent is the current process, single-threaded.
+                    unsafe { *pte = v };
+                }
+                let (cpte0, cfirst) = match cbase {
+                    Some(b) => b,
+                    None => match walk(new, a, true) {
+                        Some(c) => {
+                            cbase = Some((c, px(0, a)));
+                            (c, px(0, a))
+                        }
+                        None => {
+                            uvmunmap(new, 0, a / PGSIZE, true);
+                            return Err(());
+                        }
+                    },
+                };
+                // SAFETY: same leaf page-table page of the child, at or after cfirst.
+                let cpte = unsafe { cpte0.add(px(0, a) - cfirst) };
+                // SAFETY: as above.
+                unsafe {
+                    if *cpte & PTE_V != 0 {
+                        panic!("uvmcopy: remap {:#x}", a);
+                    }
+                    *cpte = v;
+                }
+                krefinc(pte2pa(v));
+            }
+            a += PGSIZE;
         }
-        if v & (PTE_W | PTE_COW) != 0 {
-            v = (v & !PTE_W) | PTE_COW;
-            // SAFETY: as above; the parent is the current process, single-threaded.
-            unsafe { *pte = v };
-        }
-        let pa = pte2pa(v);
-        if mappages(new, i, PGSIZE, pa, pte_flags(v) & !PTE_V).is_err() {
-            uvmunmap(new, 0, i / PGSIZE, true);
-            return Err(());
-        }
-        krefinc(pa);
-        i += PGSIZE;
+        va = region_end;
     }
     Ok(())
 }
