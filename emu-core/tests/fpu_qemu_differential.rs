@@ -5,9 +5,9 @@
 //! near overflow, near-cancelling fma addends, integer-conversion limits, NaNs) and prints
 //! operands, result and `fflags`; every line must match our functions bit for bit.
 //!
-//! Opt-in because it needs two tools the default CI does not install:
-//! `apt-get install qemu-user gcc-riscv64-linux-gnu`, then
-//! `cargo test --release -p emu-core --test fpu_qemu_differential -- --ignored`
+//! Needs `qemu-user` and `gcc-riscv64-linux-gnu` (`.ci/run` installs both); without them it
+//! fails with the install hint. Run alone:
+//! `cargo test -p emu-core --test fpu_qemu_differential`
 //! (`FPU_DIFF_ITERATIONS`, default 3000, sets the size: 180 vectors per iteration;
 //! `FPU_DIFF_SEED` picks the operand stream). Run on 2026-11-21 against QEMU 7.2 with more
 //! than 10 M vectors over 10 seeds: no mismatch (it found one bug on the way, now a regression
@@ -251,7 +251,6 @@ fn check_line(line: &str) -> Option<String> {
 }
 
 #[test]
-#[ignore = "needs qemu-riscv64 and riscv64-linux-gnu-gcc; see the module doc"]
 fn matches_qemu_user_mode() {
     let dir = tempfile::tempdir().expect("temp dir");
     let source = dir.path().join("gen.c");
