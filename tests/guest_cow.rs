@@ -21,8 +21,8 @@ fn cowtest(harts: usize) {
             .find(|l| l.contains(name))
             .unwrap_or_else(|| panic!("cowstat lacks {name}:\n{stat}"));
         line.split_whitespace()
-            .filter_map(|w| w.parse().ok())
-            .last()
+            .rev()
+            .find_map(|w| w.parse().ok())
             .unwrap()
     };
     assert!(field("faults") > 0, "{stat}");
