@@ -39,6 +39,7 @@ csr!(r_satp, w_satp, "satp");
 csr!(r_scause, w_scause, "scause");
 csr!(r_stval, w_stval, "stval");
 csr!(r_mcounteren, w_mcounteren, "mcounteren");
+csr!(r_scounteren, w_scounteren, "scounteren");
 csr!(r_pmpcfg0, w_pmpcfg0, "pmpcfg0");
 csr!(r_pmpaddr0, w_pmpaddr0, "pmpaddr0");
 // menvcfg (0x30a) and stimecmp (0x14d) by number: older assemblers lack the names.
@@ -116,6 +117,10 @@ pub const PTE_R: u64 = 1 << 1;
 pub const PTE_W: u64 = 1 << 2;
 pub const PTE_X: u64 = 1 << 3;
 pub const PTE_U: u64 = 1 << 4;
+/// Accessed: set in every leaf we create so hardware that faults on A = 0 never does.
+pub const PTE_A: u64 = 1 << 6;
+/// Dirty: likewise (Privileged ISA §4.3.1 allows either hardware update or a fault).
+pub const PTE_D: u64 = 1 << 7;
 /// Copy-on-write page: the first RSW bit (bit 8), ignored by the MMU (Privileged ISA §4.4.1).
 pub const PTE_COW: u64 = 1 << 8;
 
