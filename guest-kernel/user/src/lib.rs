@@ -154,23 +154,35 @@ pub fn kill(pid: i32) -> i32 {
     unsafe { sys::kill(pid) }
 }
 /// Replaces the process image with program `path` and arguments `argv` (at most MAXARG).
-/// Returns -1 on failure (it does not return on success).
+/// Returns -1 on failure (it does not return on success). Arguments totalling up to 512 bytes
+/// are staged on the stack, so exec works even when the heap cannot grow.
 pub fn exec(path: &[u8], argv: &[&[u8]]) -> i32 {
     if argv.len() >= MAXARG {
         return -1;
     }
     // The strings need NULs: copy them into one buffer.
     let total: usize = argv.iter().map(|a| a.len() + 1).sum();
-    let mut strs: Vec<u8> = Vec::with_capacity(total);
+    let mut small = [0u8; 512];
+    let mut big: Vec<u8> = Vec::new();
+    let strs: &mut [u8] = if total <= small.len() {
+        &mut small[..total]
+    } else {
+        big.resize(total, 0);
+        &mut big[..]
+    };
     let mut offs = [0usize; MAXARG];
+    let mut off = 0;
     for (i, a) in argv.iter().enumerate() {
-        offs[i] = strs.len();
-        strs.extend_from_slice(a);
-        strs.push(0);
+        strs[off..off + a.len()].copy_from_slice(a);
+        strs[off + a.len()] = 0;
+        offs[i] = off;
+        off += a.len() + 1;
     }
+    let base = strs.as_ptr();
     let mut ptrs = [core::ptr::null::<u8>(); MAXARG + 1];
     for i in 0..argv.len() {
-        ptrs[i] = strs[offs[i]..].as_ptr();
+        // SAFETY: offs[i] < total, inside strs.
+        ptrs[i] = unsafe { base.add(offs[i]) };
     }
     // SAFETY: path is NUL-terminated by with_cstr, ptrs is a NULL-terminated array of C strings.
     with_cstr(path, |p| unsafe { sys::exec(p, ptrs.as_ptr()) })
