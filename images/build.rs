@@ -180,6 +180,8 @@ fn guest_cargo_build(
         ])
         .arg("--target-dir")
         .arg(target_dir)
+        .arg("--config")
+        .arg(remap_config(guest_dir))
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
@@ -221,6 +223,17 @@ fn guest_cargo_build(
         });
     }
     Ok(artifacts)
+}
+
+/// `--config` for the nested cargo: remap the checkout's absolute path (in the kernel's debug
+/// info) to `/guest-kernel`, so kernel.img is the same bytes wherever the repository lives.
+/// Cargo joins this array with any `build.rustflags` of guest-kernel/.cargo/config.toml.
+fn remap_config(guest_dir: &Path) -> String {
+    let dir = guest_dir
+        .to_string_lossy()
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"");
+    format!("build.rustflags=[\"--remap-path-prefix={dir}=/guest-kernel\"]")
 }
 
 /// The package name in a cargo package ID spec: `path+file:///…/user#0.1.0` (name = last path

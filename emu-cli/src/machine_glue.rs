@@ -44,9 +44,9 @@ pub fn machine_config(plan: &BootPlan) -> MachineConfig {
 /// One line naming the file (kernel or disk) and the fix.
 pub fn build_machine(plan: &BootPlan, kernel: &[u8], kernel_name: &str) -> Result<Machine> {
     let mut machine = Machine::new(machine_config(plan)).map_err(|e| anyhow!("{e}"))?;
-    machine.load_kernel(kernel, kernel_name).map_err(|e| {
-        anyhow!("{e}; check that it is a kernel for the QEMU virt board (linked at 0x80000000) and fits in --mem")
-    })?;
+    machine
+        .load_kernel(kernel, kernel_name)
+        .map_err(|e| anyhow!("{e}"))?;
     let disk = match &plan.disk {
         DiskSource::None => None,
         DiskSource::BundledOverlay => Some(Disk::from_bytes(images::FS_IMG.to_vec())),

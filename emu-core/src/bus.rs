@@ -39,13 +39,17 @@ pub trait Device {
 pub struct Ram {
     base: u64,
     data: Vec<u8>,
-    /// Per 4 KiB page: 1 when some hart holds decoded instructions from it.
+    /// Per 4 KiB page: `WATCH_CODE` when some hart holds decoded instructions from it,
+    /// `WATCH_RESERVATION` when some hart holds an LR reservation in it.
     code_page: Vec<u8>,
     /// Per 4 KiB page: bumped by every write to a page marked in `code_page`.
     page_gen: Vec<u32>,
     /// Bumped with any `page_gen` entry: harts compare it to notice code changes cheaply.
     code_gen: u64,
 }
+
+const WATCH_CODE: u8 = 1;
+const WATCH_RESERVATION: u8 = 2;
 
 /// Size of a page for decode-cache invalidation (and of an Sv39 base page).
 pub const PAGE_SIZE: u64 = 4096;
@@ -111,25 +115,40 @@ impl Ram {
         self.write_bytes(paddr, &value.to_le_bytes()[..size as usize])
     }
 
-    /// Invalidate decoded code in the pages of the `len` (> 0) bytes at RAM offset `off`.
+    /// Invalidate decoded code in the pages of the `len` (> 0) bytes at RAM offset `off`, and
+    /// break LR reservations on them. Returns whether any page held decoded code.
     #[inline]
-    fn note_write(&mut self, off: usize, len: usize) {
+    fn note_write(&mut self, off: usize, len: usize) -> bool {
         let first = off >> 12;
         let last = (off + len - 1) >> 12;
+        let mut code = false;
         for page in first..=last {
-            if self.code_page[page] != 0 {
+            let watch = self.code_page[page];
+            if watch != 0 {
                 self.code_page[page] = 0;
                 self.page_gen[page] = self.page_gen[page].wrapping_add(1);
-                self.code_gen = self.code_gen.wrapping_add(1);
+                if watch & WATCH_CODE != 0 {
+                    self.code_gen = self.code_gen.wrapping_add(1);
+                    code = true;
+                }
             }
         }
+        code
     }
 
-    /// Mark the page holding `paddr` (in RAM) as holding decoded instructions; returns its
+    /// Mark the page holding `paddr` (in RAM) as holding decoded instructions and return its
     /// current generation. A later write to the page bumps the generation and [`Ram::code_gen`].
     pub fn mark_code_page(&mut self, paddr: u64) -> u32 {
         let page = ((paddr - self.base) >> 12) as usize;
-        self.code_page[page] = 1;
+        self.code_page[page] |= WATCH_CODE;
+        self.page_gen[page]
+    }
+    /// Watch the page holding `paddr` (in RAM) for an LR reservation and return its current
+    /// generation: a later write to the page (by any hart or device) bumps the generation,
+    /// which breaks the reservation.
+    pub fn watch_page(&mut self, paddr: u64) -> u32 {
+        let page = ((paddr - self.base) >> 12) as usize;
+        self.code_page[page] |= WATCH_RESERVATION;
         self.page_gen[page]
     }
     /// Generation of the page holding `paddr` (in RAM): changes whenever a marked page is written.
@@ -157,8 +176,7 @@ impl Ram {
         self.data[off..off + bytes.len()].copy_from_slice(bytes);
         let page = off >> 12;
         if self.code_page[page] != 0 || ((off + bytes.len() - 1) >> 12) != page {
-            self.note_write(off, bytes.len());
-            return true;
+            return self.note_write(off, bytes.len());
         }
         false
     }
@@ -272,23 +290,22 @@ impl Bus {
         }
     }
 
-    /// Drive the PLIC lines of the UART and virtio slots from their devices; returns whether
-    /// any line changed.
+    /// Pass the UART's and the virtio slots' interrupt lines to the PLIC (a device update of
+    /// each line); returns whether any pending bit changed.
     pub fn update_irq_lines(&mut self) -> bool {
-        let mut changed = false;
-        let uart = self.uart.irq();
-        if self.plic.line(UART_IRQ) != uart {
-            changed = true;
-        }
-        self.plic.set_level(UART_IRQ, uart);
+        let mut changed = self.plic.set_level(UART_IRQ, self.uart.irq());
         for (n, slot) in self.virtio.iter().enumerate() {
-            let level = slot.irq();
-            if self.plic.line(VIRTIO_IRQ_BASE + n) != level {
-                changed = true;
-            }
-            self.plic.set_level(VIRTIO_IRQ_BASE + n, level);
+            changed |= self.plic.set_level(VIRTIO_IRQ_BASE + n, slot.irq());
         }
         changed
+    }
+
+    /// After a UART access or received data: pass its line to the PLIC if the UART updated
+    /// it, setting [`Bus::event`] when the PLIC's pending bits changed.
+    pub fn uart_irq_update(&mut self) {
+        if self.uart.take_irq_update() && self.plic.set_level(UART_IRQ, self.uart.irq()) {
+            self.event = true;
+        }
     }
 
     /// Physical read of `size` bytes (RAM or MMIO). `Err` where nothing is mapped.
@@ -308,12 +325,8 @@ impl Bus {
                 Ok(v)
             }
             Target::Uart(off) => {
-                let before = self.uart.irq();
                 let v = self.uart.read(off, size)?;
-                if self.uart.irq() != before {
-                    self.update_irq_lines();
-                    self.event = true;
-                }
+                self.uart_irq_update();
                 Ok(v)
             }
             Target::Virtio(n, off) => self.virtio[n].read(off, size),
@@ -345,21 +358,15 @@ impl Bus {
                 Ok(())
             }
             Target::Uart(off) => {
-                let before = self.uart.irq();
                 self.uart.write(off, size, value)?;
-                if self.uart.irq() != before {
-                    self.update_irq_lines();
-                    self.event = true;
-                }
+                self.uart_irq_update();
                 Ok(())
             }
             Target::Virtio(n, off) => {
                 let slot = &mut self.virtio[n];
-                let before = slot.irq();
                 slot.write(off, size, value)?;
                 slot.process(&mut self.ram);
-                if slot.irq() != before {
-                    self.update_irq_lines();
+                if self.plic.set_level(VIRTIO_IRQ_BASE + n, slot.irq()) {
                     self.event = true;
                 }
                 Ok(())

@@ -34,6 +34,8 @@ pub const QUANTUM: u64 = 4096;
 /// Ticks (1 ms of guest time) the clock moves per idle step while all harts wait with no timer
 /// deadline at all (only input can wake them).
 pub const IDLE_STEP: u64 = MTIME_HZ / 1000;
+/// Host time slept per idle step when only console input can wake the guest.
+pub const IDLE_SLEEP: Duration = Duration::from_micros(200);
 /// Most harts a machine may have.
 pub const MAX_HARTS: usize = 8;
 
@@ -113,9 +115,9 @@ pub struct MachineStats {
     pub guest_ticks: u64,
     /// Host seconds spent inside [`Machine::run_until`].
     pub host_seconds: f64,
-    /// TLB hit rate (0..=1), when the hart exposes it.
+    /// TLB hit rate (0..=1), when the hart exposes it (not yet: it counts misses only).
     pub tlb_hit_rate: Option<f64>,
-    /// Decoded-instruction cache hit rate (0..=1), when the hart exposes it.
+    /// Decoded-instruction cache hit rate (0..=1): 1 − decodes / instructions retired.
     pub decode_cache_hit_rate: Option<f64>,
 }
 
@@ -155,6 +157,9 @@ pub struct Machine {
     total_retired: u64,
     bus: Bus,
     image: Option<LoadedImage>,
+    /// The kernel as given to [`Machine::load_kernel`], reloaded by [`Machine::reset`].
+    kernel: Option<(Vec<u8>, String)>,
+    dtb: Vec<u8>,
     dtb_addr: u64,
     dtb_len: u64,
     tick_remainder: u64,
@@ -191,6 +196,7 @@ impl Machine {
             .write_bytes(dtb_addr, &dtb)
             .map_err(|_| EmuError::Fdt("the device tree does not fit in RAM".into()))?;
         bus.rom = ResetRom::new(RAM_BASE, dtb_addr);
+        let dtb_len = dtb.len() as u64;
         let rng = config.seed.unwrap_or(0) ^ 0x9e37_79b9_7f4a_7c15;
         Ok(Machine {
             harts: (0..n as u64).map(Hart::new).collect(),
@@ -199,8 +205,10 @@ impl Machine {
             total_retired: 0,
             bus,
             image: None,
+            kernel: None,
+            dtb,
             dtb_addr,
-            dtb_len: dtb.len() as u64,
+            dtb_len,
             tick_remainder: 0,
             rng,
             host_seconds: 0.0,
@@ -231,6 +239,39 @@ impl Machine {
             _ => None,
         };
         self.image = Some(image);
+        self.kernel = Some((bytes.to_vec(), name.to_string()));
+        Ok(())
+    }
+
+    /// Reset the board, as after a guest reset request ([`ExitReason::Reset`]): harts back to
+    /// the reset ROM, CLINT, PLIC, UART and virtio transports to their power-on state (disks
+    /// and console stay attached, `mtime` keeps counting), the device tree rewritten and the
+    /// kernel reloaded. The rest of RAM keeps its contents.
+    pub fn reset(&mut self) -> Result<(), EmuError> {
+        let n = self.harts.len();
+        for hart in &mut self.harts {
+            hart.reset();
+        }
+        self.waiting = vec![false; n];
+        let mtime = self.bus.clint.mtime;
+        self.bus.clint = crate::dev::clint::Clint::new(n);
+        self.bus.clint.mtime = mtime;
+        self.bus.plic = crate::dev::plic::Plic::new(2 * n);
+        self.bus.uart.reset();
+        for slot in &mut self.bus.virtio {
+            slot.reset();
+        }
+        self.bus.test_finisher.request = None;
+        self.bus.event = false;
+        self.bus
+            .ram
+            .write_bytes(self.dtb_addr, &self.dtb)
+            .map_err(|_| EmuError::Fdt("the device tree does not fit in RAM".into()))?;
+        if let Some((bytes, name)) = self.kernel.take() {
+            let r = self.load_kernel(&bytes, &name);
+            self.kernel = Some((bytes, name));
+            r?;
+        }
         Ok(())
     }
 
@@ -283,12 +324,15 @@ impl Machine {
 
     /// Counters so far.
     pub fn stats(&self) -> MachineStats {
+        let decodes: u64 = self.harts.iter().map(|h| h.decode_misses()).sum();
+        let executed: u64 = self.retired.iter().sum();
         MachineStats {
             instret: self.retired.clone(),
             guest_ticks: self.bus.clint.mtime,
             host_seconds: self.host_seconds,
             tlb_hit_rate: None,
-            decode_cache_hit_rate: None,
+            decode_cache_hit_rate: (executed > 0)
+                .then(|| 1.0 - (decodes.min(executed) as f64 / executed as f64)),
         }
     }
 
@@ -332,8 +376,10 @@ impl Machine {
                 Some(max) => max - self.total_retired,
                 None => u64::MAX,
             };
-            if self.bus.uart.poll_console() && self.bus.update_irq_lines() {
+            if self.bus.uart.poll_console() {
                 // New input: the harts see it through the PLIC below.
+                self.bus.uart_irq_update();
+                self.bus.event = false;
             }
             if self.config.clock == ClockMode::Host {
                 self.sync_host_clock();
@@ -432,7 +478,6 @@ impl Machine {
                 self.host_base = Some((Instant::now(), self.bus.clint.mtime));
             }
         }
-        self.bus.update_irq_lines();
         match self.bus.test_finisher.request.take()? {
             FinisherRequest::PowerOff { code } => Some(ExitReason::PowerOff { code }),
             FinisherRequest::Reset => Some(ExitReason::Reset),
@@ -460,7 +505,8 @@ impl Machine {
             }
         }
         if self.bus.uart.poll_console() {
-            self.bus.update_irq_lines();
+            self.bus.uart_irq_update();
+            self.bus.event = false;
             return;
         }
         let now = self.bus.clint.mtime;
@@ -471,13 +517,20 @@ impl Machine {
             .map(|h| h.csr.stimecmp)
             .filter(|&t| t > now)
             .min();
-        let target = match (self.bus.clint.next_deadline(), sstc) {
-            (Some(a), Some(b)) => a.min(b),
-            (Some(a), None) | (None, Some(a)) => a,
-            (None, None) => now.saturating_add(IDLE_STEP),
+        let (target, only_input) = match (self.bus.clint.next_deadline(), sstc) {
+            (Some(a), Some(b)) => (a.min(b), false),
+            (Some(a), None) | (None, Some(a)) => (a, false),
+            (None, None) => (now.saturating_add(IDLE_STEP), true),
         };
         match self.config.clock {
-            ClockMode::Virtual => self.bus.clint.mtime = target,
+            ClockMode::Virtual => {
+                self.bus.clint.mtime = target;
+                if only_input {
+                    // Only console input can wake the guest: wait for it without spinning.
+                    // Guest time moves by IDLE_STEP either way, so runs stay reproducible.
+                    std::thread::sleep(IDLE_SLEEP);
+                }
+            }
             ClockMode::Host => {
                 let wait = Duration::from_nanos((target - now) * (1_000_000_000 / MTIME_HZ));
                 let wait = match deadline {

@@ -204,3 +204,75 @@ fn same_seed_same_output_and_limits() {
     );
     assert_eq!(r, ExitReason::Timeout);
 }
+
+#[test]
+fn reset_request_and_machine_reset() {
+    // Counts boots in RAM outside the image (a reset reloads the image, not the rest of RAM).
+    let src = "
+.globl _start
+_start:
+    bnez a0, 2f
+    li t0, 0x80200000
+    ld t1, 0(t0)
+    addi t1, t1, 1
+    sd t1, 0(t0)
+    addi t2, t1, '0'
+    PUTC t2
+    li t3, 2
+    bge t1, t3, 1f
+    li t0, FINISHER
+    li t1, 0x7777
+    sw t1, 0(t0)
+1:  PASS
+2:  wfi
+    j 2b
+";
+    let elf = program("reset", src, &[]);
+    let (mut m, con) = machine(&elf, small(2));
+    assert_eq!(m.run_until(&limits(), &mut |_| false), ExitReason::Reset);
+    m.reset().unwrap();
+    assert_eq!(m.hart(0).pc, 0x1000);
+    assert_eq!(
+        m.run_until(&limits(), &mut |_| false),
+        ExitReason::PowerOff { code: 0 }
+    );
+    assert_eq!(con.output_string(), "12");
+}
+
+#[test]
+fn host_clock_follows_wall_time() {
+    let elf = program("timer_m", include_str!("guest/timer_m.s"), &[]);
+    let (mut m, con) = machine(
+        &elf,
+        MachineConfig {
+            clock: emu_core::ClockMode::Host,
+            ..small(1)
+        },
+    );
+    let r = m.run_until(&limits(), &mut |_| false);
+    assert_eq!(r, ExitReason::PowerOff { code: 0 });
+    assert_eq!(con.output_string(), "TTT\n");
+    // Three 10000-tick (1 ms) timer periods of wall time passed.
+    let s = m.stats();
+    assert!(s.guest_ticks >= 30_000);
+    assert!(s.host_seconds >= 0.003, "{}", s.host_seconds);
+}
+
+#[test]
+fn supervisor_external_interrupt_on_hart1_context3() {
+    let elf = program("plic_s_hart1", include_str!("guest/plic_s_hart1.s"), &[]);
+    let (mut m, con) = machine(&elf, small(2));
+    let r = m.run_until(&limits(), &mut |_| con.output_string() == "R");
+    assert_eq!(r, ExitReason::Stopped);
+    // Hart 1 enabled only its S context: the M contexts and hart 0's see nothing.
+    con.push_input(b"x");
+    let r = m.run_until(&limits(), &mut |_| false);
+    assert_eq!(
+        r,
+        ExitReason::PowerOff { code: 0 },
+        "{}",
+        con.output_string()
+    );
+    assert_eq!(con.output_string(), "RX");
+    assert!(m.is_waiting(0));
+}

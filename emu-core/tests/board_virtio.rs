@@ -198,3 +198,62 @@ fn empty_slots_have_device_id_zero() {
     }
     assert!(bus.read(VIRTIO_BASE + 0x8000, 4).is_err());
 }
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+        /// Whatever the driver writes to the registers and the rings, the device answers with
+        /// statuses or DEVICE_NEEDS_RESET, never a host panic.
+        #[test]
+        fn arbitrary_rings_never_panic(
+            legacy: bool,
+            regs in proptest::collection::vec((0u64..0x40, any::<u32>()), 0..24),
+            ring_words in proptest::collection::vec(any::<u64>(), 64),
+            addrs in proptest::collection::vec(
+                prop_oneof![Just(RAM_BASE), any::<u64>(), (RAM_BASE..RAM_BASE + 0x2000)], 3),
+            num in 0u32..300,
+            notifies in 1usize..4,
+        ) {
+            let mut bus = Bus::with_harts(1 << 20, 1, legacy);
+            bus.virtio[0].set_device(Some(Box::new(Blk::new(Disk::from_bytes(vec![0; 4096])))));
+            for (i, w) in ring_words.iter().enumerate() {
+                bus.ram.write(RAM_BASE + 8 * i as u64, 8, *w).unwrap();
+            }
+            let w = |bus: &mut Bus, off: u64, v: u64| bus.write(VIRTIO_BASE + off, 4, v).unwrap();
+            w(&mut bus, 0x070, 3);
+            w(&mut bus, 0x020, 1 << 9);
+            w(&mut bus, 0x024, 1);
+            w(&mut bus, 0x020, 1);
+            w(&mut bus, 0x070, 11);
+            w(&mut bus, 0x038, num as u64);
+            if legacy {
+                w(&mut bus, 0x040, addrs[0] >> 12);
+            } else {
+                for (k, a) in addrs.iter().enumerate() {
+                    w(&mut bus, 0x080 + 0x10 * k as u64, *a & 0xffff_ffff);
+                    w(&mut bus, 0x084 + 0x10 * k as u64, *a >> 32);
+                }
+                w(&mut bus, 0x044, 1);
+            }
+            w(&mut bus, 0x070, 15);
+            for (off, v) in regs {
+                // Random register writes, but not a reset of Status (which would be a test of
+                // nothing).
+                if off * 4 != 0x70 {
+                    w(&mut bus, off * 4, v as u64);
+                }
+            }
+            for _ in 0..notifies {
+                w(&mut bus, 0x050, 0);
+            }
+            let st = bus.read(VIRTIO_BASE + 0x070, 4).unwrap() as u32;
+            // Either the device is still healthy or it asked for a reset and interrupted.
+            if st & status::DEVICE_NEEDS_RESET != 0 {
+                prop_assert!(bus.read(VIRTIO_BASE + 0x060, 4).unwrap() & 2 != 0);
+            }
+        }
+    }
+}

@@ -18,7 +18,7 @@ const ALL_MODES: [RoundingMode; 5] = [Rne, Rtz, Rdn, Rup, Rmm];
 
 fn config() -> ProptestConfig {
     ProptestConfig {
-        cases: 3000,
+        cases: 2000,
         ..ProptestConfig::default()
     }
 }
@@ -456,6 +456,33 @@ proptest! {
     }
 
     #[test]
+    fn f32_add_every_mode_and_flag(
+        (e, gap, sa, sb, ma, mb, swap, subtract) in (
+            prop_oneof![0u32..=254, 248u32..=254, 0u32..=4],
+            0u32..=26,
+            any::<bool>(),
+            any::<bool>(),
+            prop_oneof![any::<u32>(), (0u32..8).prop_map(|k| 0x7f_ffff - k)],
+            prop_oneof![any::<u32>(), (0u32..8).prop_map(|k| 0x7f_ffff - k)],
+            any::<bool>(),
+            any::<bool>(),
+        )
+    ) {
+        // Exponents at most 26 apart: the exact sum fits binary64's 53 bits.
+        let big = (u32::from(sa) << 31) | (e << 23) | (ma & 0x7f_ffff);
+        let small = (u32::from(sb) << 31) | (e.saturating_sub(gap) << 23) | (mb & 0x7f_ffff);
+        let (a, b) = if swap { (small, big) } else { (big, small) };
+        let (x, y) = (f32::from_bits(a), f32::from_bits(b));
+        let p = if subtract { x as f64 - y as f64 } else { x as f64 + y as f64 };
+        prop_assume!(p != 0.0); // the sign of an exact zero sum is checked in fpu_edge_cases
+        for rm in ALL_MODES {
+            let got = if subtract { sub_f32(a, b, rm) } else { add_f32(a, b, rm) };
+            let op = if subtract { '-' } else { '+' };
+            prop_assert_eq!(got, reference_f32(p, rm), "{} {} {} {:?}", x, op, y, rm);
+        }
+    }
+
+    #[test]
     fn f64_to_f32_every_mode_and_flag(
         b in prop_oneof![
             any_f64(),
@@ -561,4 +588,45 @@ proptest! {
         prop_assert_eq!(bit32 == 1 || bit32 == 6, x32.is_normal());
         prop_assert_eq!(bit32 >= 8, x32.is_nan());
     }
+}
+
+/// Sums and differences next to the overflow threshold in every mode, against the reference:
+/// operands of magnitude up to max-finite whose rounded sum lies in the top binade (where an
+/// error-free-transformation shortcut would itself overflow).
+#[test]
+fn f32_add_near_overflow_every_mode() {
+    let significands = [
+        0u32, 1, 2, 0x2d_f173, 0x40_0000, 0x40_0001, 0x7f_fffe, 0x7f_ffff,
+    ];
+    let mut checked = 0;
+    for k in 0..4 {
+        let big = 0x7f7f_ffff - k; // max-finite − k ulp
+        for exponent in 250..=254 {
+            for m in significands {
+                let other = exponent << 23 | m;
+                for (a, b) in [(big, other), (other, big)] {
+                    for signs in 0..4u32 {
+                        let a = a | (signs & 1) << 31;
+                        let b = b | (signs >> 1) << 31;
+                        let (x, y) = (f32::from_bits(a) as f64, f32::from_bits(b) as f64);
+                        for (p, op) in [(x + y, "+"), (x - y, "-")] {
+                            if p == 0.0 {
+                                continue;
+                            }
+                            for rm in ALL_MODES {
+                                let got = if op == "+" {
+                                    add_f32(a, b, rm)
+                                } else {
+                                    sub_f32(a, b, rm)
+                                };
+                                assert_eq!(got, reference_f32(p, rm), "{a:#x} {op} {b:#x} {rm:?}");
+                                checked += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 5000);
 }

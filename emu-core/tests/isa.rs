@@ -64,3 +64,6 @@ isa_test!(integer);
 isa_test!(atomic);
 isa_test!(csr);
 isa_test!(trap);
+isa_test!(sv39);
+isa_test!(fp);
+isa_test!(smc);

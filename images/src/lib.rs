@@ -113,6 +113,21 @@ mod tests {
     }
 
     #[test]
+    fn fs_img_holds_the_readme_and_every_user_program() {
+        let fs = mkfs::reader::FsReader::new(FS_IMG).expect("fs.img is an xv6 file system");
+        let readme = fs.read_root_file("README").unwrap();
+        assert!(String::from_utf8(readme).unwrap().contains("cowtest"));
+        for name in USER_PROGRAMS {
+            let program = fs.read_root_file(name).unwrap();
+            assert_riscv64_elf(&program);
+        }
+        assert!(
+            USER_PROGRAMS.contains(&"sh") && USER_PROGRAMS.contains(&"init"),
+            "{USER_PROGRAMS:?}"
+        );
+    }
+
+    #[test]
     fn export_writes_every_image() {
         let dir = std::env::temp_dir().join(format!("rvcow-images-export-{}", std::process::id()));
         let paths = export(&dir).unwrap();

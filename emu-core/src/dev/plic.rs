@@ -5,9 +5,12 @@
 //! Contexts are numbered as on QEMU `virt`: context 2·hart is the hart's M-mode context (drives
 //! MEIP), context 2·hart+1 its S-mode context (drives SEIP).
 //!
-//! Sources are level-triggered: a device drives its line with [`Plic::set_level`]. A source is
-//! pending while its line is high and it is not claimed; a claim clears its pending bit and
-//! marks it in service until the matching complete, after which a still-high line pends again.
+//! Interrupt gateways work as QEMU's `sifive_plic` does (xv6 relies on it): each time a device
+//! updates its line with [`Plic::set_level`], the source's pending bit takes the line's level.
+//! A claim clears the pending bit and marks the source in service until the matching
+//! complete; a source in service is not offered again, but may become pending meanwhile. A
+//! complete does not re-sample the line: a device re-asserts by updating it (which devices do
+//! on the register accesses that change their interrupt state).
 
 use crate::bus::{BusFault, Device, Size};
 
@@ -50,21 +53,22 @@ impl Plic {
         }
     }
 
-    /// Drive interrupt line `source` (1..1024) high or low.
-    pub fn set_level(&mut self, source: usize, high: bool) {
+    /// A device updates interrupt line `source` (1..1024): the line and the source's pending
+    /// bit take `high`. Returns whether the pending bit changed.
+    pub fn set_level(&mut self, source: usize, high: bool) -> bool {
         if source == 0 || source >= PLIC_SOURCES {
-            return;
+            return false;
         }
         let (w, b) = (source / 32, 1u32 << (source % 32));
+        let was = self.pending[w] & b != 0;
         if high {
             self.level[w] |= b;
-            if self.in_service[w] & b == 0 {
-                self.pending[w] |= b;
-            }
+            self.pending[w] |= b;
         } else {
             self.level[w] &= !b;
             self.pending[w] &= !b;
         }
+        was != high
     }
 
     /// The level of interrupt line `source` as last driven.
@@ -86,7 +90,7 @@ impl Plic {
         let threshold = self.threshold[context];
         let (mut best, mut best_prio) = (0, 0);
         for (w, (&pending, &enabled)) in self.pending.iter().zip(enable.iter()).enumerate() {
-            let mut bits = pending & enabled;
+            let mut bits = pending & enabled & !self.in_service[w];
             while bits != 0 {
                 let src = w * 32 + bits.trailing_zeros() as usize;
                 bits &= bits - 1;
@@ -116,8 +120,8 @@ impl Plic {
         src as u32
     }
 
-    /// Complete (PLIC spec §9): end service of `source`; it pends again if its line is high.
-    /// Ignored for sources not enabled for `context`, as the spec allows.
+    /// Complete (PLIC spec §9): end service of `source`. Ignored for sources not enabled for
+    /// `context`, as the spec allows.
     pub fn complete(&mut self, context: usize, source: u32) {
         let src = source as usize;
         if src == 0 || src >= PLIC_SOURCES {
@@ -129,9 +133,6 @@ impl Plic {
             return;
         }
         self.in_service[w] &= !b;
-        if self.level[w] & b != 0 {
-            self.pending[w] |= b;
-        }
     }
 }
 
@@ -216,12 +217,18 @@ mod tests {
         assert_eq!(p.read(claim_reg(1), 4).unwrap(), 10);
         assert_eq!(p.read(claim_reg(1), 4).unwrap(), 0);
         assert!(!p.context_irq(1));
-        // Line still high: pends again on complete.
+        // A device update while in service pends it, but it is offered only after complete.
+        assert!(p.set_level(10, true));
+        assert!(!p.set_level(10, true));
+        assert!(!p.context_irq(1));
         p.write(claim_reg(1), 4, 10).unwrap();
-        assert!(p.is_pending(10));
-        p.set_level(10, false);
+        assert!(p.context_irq(1));
+        assert!(p.set_level(10, false));
         assert!(!p.is_pending(10));
+        // Complete does not re-sample a line that stayed high: the device re-asserts.
         p.write(claim_reg(1), 4, 1).unwrap();
+        assert!(!p.is_pending(1) && p.line(1));
+        p.set_level(1, true);
         assert!(p.is_pending(1));
         // Threshold masks priority <= threshold.
         p.write(CONTEXT_BASE + CONTEXT_STRIDE, 4, 3).unwrap();

@@ -126,6 +126,7 @@ pub struct Uart {
     overrun: bool,
     thre_pending: bool,
     msr_delta: u8,
+    irq_update: bool,
 }
 
 impl Uart {
@@ -144,7 +145,14 @@ impl Uart {
             overrun: false,
             thre_pending: false,
             msr_delta: 0,
+            irq_update: false,
         }
+    }
+
+    /// Return the registers and FIFO to their power-on state, keeping the console.
+    pub fn reset(&mut self) {
+        let console = std::mem::replace(&mut self.console, Box::new(NullConsole));
+        *self = Uart::new(console);
     }
 
     /// Replace the console.
@@ -166,11 +174,19 @@ impl Uart {
                 Some(b) => {
                     self.rx.push_back(b);
                     got = true;
+                    self.irq_update = true;
                 }
                 None => break,
             }
         }
         got
+    }
+
+    /// Whether the last accesses updated the interrupt line (as QEMU's 16550 does on RBR and
+    /// IIR reads, THR, IER, FCR and MCR writes, LSR reads that clear errors, and received
+    /// data); cleared by the call. The bus then passes the line to the PLIC.
+    pub fn take_irq_update(&mut self) -> bool {
+        std::mem::take(&mut self.irq_update)
     }
 
     /// Whether the receive FIFO holds data.
@@ -240,7 +256,10 @@ impl Device for Uart {
         let dlab = self.lcr & LCR_DLAB != 0;
         let v = match offset {
             0 if dlab => self.dll,
-            0 => self.rx.pop_front().unwrap_or(0),
+            0 => {
+                self.irq_update = true;
+                self.rx.pop_front().unwrap_or(0)
+            }
             1 if dlab => self.dlm,
             1 => self.ier,
             2 => {
@@ -248,6 +267,7 @@ impl Device for Uart {
                 if id == IIR_THRE {
                     self.thre_pending = false;
                 }
+                self.irq_update = true;
                 let fifo = if self.fcr & FCR_ENABLE != 0 { 0xc0 } else { 0 };
                 id | fifo
             }
@@ -255,7 +275,10 @@ impl Device for Uart {
             4 => self.mcr,
             5 => {
                 let lsr = self.lsr();
-                self.overrun = false;
+                if self.overrun {
+                    self.overrun = false;
+                    self.irq_update = true;
+                }
                 lsr
             }
             6 => {
@@ -272,6 +295,9 @@ impl Device for Uart {
     fn write(&mut self, offset: u64, _size: Size, value: u64) -> Result<(), BusFault> {
         let v = value as u8;
         let dlab = self.lcr & LCR_DLAB != 0;
+        if matches!(offset, 0..=2 | 4) {
+            self.irq_update = true;
+        }
         match offset {
             0 if dlab => self.dll = v,
             0 => self.transmit(v),

@@ -1,7 +1,7 @@
 //! Control and status registers (RISC-V Privileged ISA 20211203, ch. 2 and 3, §4.1; Sstc;
 //! Unprivileged ISA §11.2 for `fflags`/`frm`/`fcsr`).
 //!
-//! Access rules (§2.1): CSR bits [9:8] give the lowest privilege allowed, bits [11:10] = 3 mark
+//! Access rules (§2.1): CSR bits 9..8 give the lowest privilege allowed, bits 11..10 = 3 mark
 //! read-only CSRs; an access that breaks them, or names a CSR we do not implement, raises
 //! illegal instruction with the instruction bits in `mtval`.
 
@@ -283,6 +283,9 @@ impl Hart {
                 c.satp
             }
             MVENDORID | MARCHID | MIMPID | MCONFIGPTR => 0,
+            // Sdtrig with no triggers: tselect/tdata1–3 read 0 (type 0: none), as QEMU lets
+            // riscv-tests probe them without a trap.
+            0x7a0..=0x7a3 => 0,
             MHARTID => self.id,
             MSTATUS => self.mstatus_read(),
             MISA => MISA_VALUE,
@@ -411,6 +414,7 @@ impl Hart {
             }
             MCOUNTINHIBIT => {}
             0x323..=0x33f => {}
+            0x7a0..=0x7a3 => {}
             MSCRATCH => c.mscratch = value,
             MEPC => c.mepc = value & !1,
             MCAUSE => c.mcause = value,

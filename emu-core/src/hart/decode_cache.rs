@@ -8,14 +8,14 @@
 //! stores that touched a marked page, and on `fence.i`, and then resets the pages whose
 //! generation moved.
 
-use super::decode::Insn;
+use super::decode::{Insn, PackedInsn};
 use crate::bus::Ram;
 use std::collections::HashMap;
 
 /// Parcels per page.
 pub const SLOTS_PER_PAGE: usize = 2048;
 /// Pages held before the cache is emptied and refilled.
-const MAX_PAGES: usize = 1024;
+const MAX_PAGES: usize = 512;
 
 /// Decoded instructions of the physical pages a hart executes from.
 #[derive(Default)]
@@ -26,7 +26,7 @@ pub struct DecodeCache {
     /// marked in RAM for that generation.
     pages: Vec<(u64, u32, bool)>,
     /// `pages.len() * SLOTS_PER_PAGE` decoded slots.
-    pub insns: Vec<Insn>,
+    pub insns: Vec<PackedInsn>,
     /// `Ram::code_gen` at the last synchronisation.
     seen_gen: u64,
     /// Instructions decoded (cache misses).
@@ -45,7 +45,7 @@ impl DecodeCache {
         let i = self.pages.len();
         self.pages.push((pa_page, 0, false));
         self.insns
-            .resize(self.insns.len() + SLOTS_PER_PAGE, Insn::UNDECODED);
+            .resize(self.insns.len() + SLOTS_PER_PAGE, PackedInsn::UNDECODED);
         self.map.insert(pa_page, i as u32);
         i
     }
@@ -58,7 +58,7 @@ impl DecodeCache {
             page.1 = ram.mark_code_page(page.0);
             page.2 = true;
         }
-        self.insns[index * SLOTS_PER_PAGE + slot] = insn;
+        self.insns[index * SLOTS_PER_PAGE + slot] = insn.pack();
         self.decodes += 1;
     }
 
@@ -73,7 +73,8 @@ impl DecodeCache {
         for (i, page) in self.pages.iter_mut().enumerate() {
             if page.2 && ram.page_gen(page.0) != page.1 {
                 page.2 = false;
-                self.insns[i * SLOTS_PER_PAGE..(i + 1) * SLOTS_PER_PAGE].fill(Insn::UNDECODED);
+                self.insns[i * SLOTS_PER_PAGE..(i + 1) * SLOTS_PER_PAGE]
+                    .fill(PackedInsn::UNDECODED);
             }
         }
         self.seen_gen = ram.code_gen();

@@ -3,7 +3,7 @@
 //! and the memory-access paths (TLB hit → RAM fast path; walk, MMIO and page-crossing slow path).
 
 use super::csr::{mstatus as ms, CsrEffect};
-use super::decode::{Insn, Op};
+use super::decode::{Op, PackedInsn};
 use super::fpu::{self, Flags, RoundingMode};
 use super::mmu::{Access, TLB_SIZE};
 use super::trap::{cause, Trap};
@@ -169,19 +169,26 @@ impl Hart {
 
     // ---- execution ----------------------------------------------------------------------
 
-    /// Execute `insn` at `self.pc`: on success update registers, memory and `pc`; on a trap
-    /// leave `pc` at the instruction and return the trap for [`Hart::take_trap`].
+    /// Execute `insn` at `pc` (the run loop keeps `pc` in a local; `self.pc` is stale here):
+    /// on success update registers and memory and return the next pc; on a trap return it for
+    /// [`Hart::take_trap`] (the caller stores `pc` first).
     #[inline(always)]
-    pub(crate) fn execute(&mut self, bus: &mut Bus, insn: Insn) -> Result<(), Trap> {
-        let pc = self.pc;
-        let mut next = pc.wrapping_add(insn.len as u64);
-        let rd = insn.rd as usize;
-        let a = self.x[insn.rs1 as usize];
-        let b = self.x[insn.rs2 as usize];
-        let imm = insn.imm as i64 as u64;
+    pub(crate) fn execute(
+        &mut self,
+        bus: &mut Bus,
+        insn: PackedInsn,
+        pc: u64,
+    ) -> Result<u64, Trap> {
+        let mut next = pc.wrapping_add(insn.length());
+        let rd = insn.rd();
+        let a = self.x[insn.rs1()];
+        let b = self.x[insn.rs2()];
+        let imm = insn.imm() as i64 as u64;
+        // Write rd; x0 is hard-wired to zero, so undo a write to it.
         macro_rules! w {
             ($v:expr) => {{
                 self.x[rd] = $v;
+                self.x[0] = 0;
             }};
         }
         macro_rules! sx32 {
@@ -196,7 +203,7 @@ impl Hart {
                 }
             };
         }
-        match insn.op {
+        match insn.op() {
             Op::Lui => w!(imm),
             Op::Auipc => w!(pc.wrapping_add(imm)),
             Op::Jal => {
@@ -286,59 +293,65 @@ impl Hart {
             Op::Ebreak => return Err(Trap::new(cause::BREAKPOINT, pc)),
             Op::Mret => {
                 if self.privilege != Privilege::Machine {
-                    return Err(Trap::illegal(insn.raw));
+                    return Err(Trap::illegal(insn.raw()));
                 }
                 self.do_mret();
                 self.attention = true;
-                return Ok(());
+                return Ok(self.pc);
             }
             Op::Sret => {
                 if self.privilege == Privilege::User
                     || (self.privilege == Privilege::Supervisor && self.csr.mstatus & ms::TSR != 0)
                 {
-                    return Err(Trap::illegal(insn.raw));
+                    return Err(Trap::illegal(insn.raw()));
                 }
                 self.do_sret();
                 self.attention = true;
-                return Ok(());
+                return Ok(self.pc);
             }
             Op::Wfi => {
                 if self.privilege == Privilege::User
                     || (self.privilege == Privilege::Supervisor && self.csr.mstatus & ms::TW != 0)
                 {
-                    return Err(Trap::illegal(insn.raw));
+                    return Err(Trap::illegal(insn.raw()));
                 }
-                self.pc = next;
                 if !self.wfi_wakeup() {
                     self.exit = Some(super::HartExit::Wfi);
                 }
                 self.attention = true;
-                return Ok(());
+                return Ok(next);
             }
             Op::SfenceVma => {
                 if self.privilege == Privilege::User
                     || (self.privilege == Privilege::Supervisor && self.csr.mstatus & ms::TVM != 0)
                 {
-                    return Err(Trap::illegal(insn.raw));
+                    return Err(Trap::illegal(insn.raw()));
                 }
                 self.tlb_flush();
             }
             Op::Csrrw | Op::Csrrs | Op::Csrrc | Op::Csrrwi | Op::Csrrsi | Op::Csrrci => {
                 self.exec_csr(insn, a)?;
+                self.x[0] = 0;
             }
             Op::LrW | Op::LrD => {
-                let size = if insn.op == Op::LrW { 4 } else { 8 };
+                let size = if insn.op() == Op::LrW { 4 } else { 8 };
                 let pa = self.atomic_addr(bus, a, size, Access::Load)?;
                 let v = self
                     .phys_read(bus, pa, size as usize)
                     .ok_or(Trap::new(cause::LOAD_ACCESS_FAULT, a))?;
-                self.reservation = Some(pa);
+                // Watch the reserved page: any later write to it (by any hart or device)
+                // moves its generation and so breaks the reservation.
+                self.reservation = bus
+                    .ram
+                    .offset_of(pa, size)
+                    .map(|_| (pa, bus.ram.watch_page(pa)));
                 w!(if size == 4 { sx32!(v) } else { v });
             }
             Op::ScW | Op::ScD => {
-                let size = if insn.op == Op::ScW { 4 } else { 8 };
+                let size = if insn.op() == Op::ScW { 4 } else { 8 };
                 let pa = self.atomic_addr(bus, a, size, Access::Store)?;
-                if self.reservation.take() == Some(pa) {
+                let held = self.reservation.take();
+                if held.is_some_and(|(rpa, gen)| rpa == pa && bus.ram.page_gen(pa) == gen) {
                     self.phys_write(bus, pa, size as usize, b)
                         .ok_or(Trap::new(cause::STORE_ACCESS_FAULT, a))?;
                     w!(0);
@@ -347,7 +360,7 @@ impl Hart {
                 }
             }
             Op::AmoW | Op::AmoD => {
-                let size = if insn.op == Op::AmoW { 4 } else { 8 };
+                let size = if insn.op() == Op::AmoW { 4 } else { 8 };
                 let pa = self.atomic_addr(bus, a, size, Access::Store)?;
                 let fault = Trap::new(cause::STORE_ACCESS_FAULT, a);
                 let old = self.phys_read(bus, pa, size as usize).ok_or(fault)?;
@@ -356,7 +369,7 @@ impl Hart {
                 } else {
                     (old, b)
                 };
-                let new = match insn.rs3 {
+                let new = match insn.rs3() {
                     0 => old.wrapping_add(src),
                     1 => src,
                     4 => old ^ src,
@@ -370,40 +383,82 @@ impl Hart {
                 self.phys_write(bus, pa, size as usize, new).ok_or(fault)?;
                 w!(old);
             }
-            Op::Undecoded | Op::Illegal => return Err(Trap::illegal(insn.raw)),
-            _ => {
+            Op::Undecoded | Op::Illegal => return Err(Trap::illegal(insn.raw())),
+            Op::Flw
+            | Op::Fsw
+            | Op::Fld
+            | Op::Fsd
+            | Op::FmaS
+            | Op::FmaD
+            | Op::FaddS
+            | Op::FsubS
+            | Op::FmulS
+            | Op::FdivS
+            | Op::FsqrtS
+            | Op::FsgnjS
+            | Op::FsgnjnS
+            | Op::FsgnjxS
+            | Op::FminS
+            | Op::FmaxS
+            | Op::FaddD
+            | Op::FsubD
+            | Op::FmulD
+            | Op::FdivD
+            | Op::FsqrtD
+            | Op::FsgnjD
+            | Op::FsgnjnD
+            | Op::FsgnjxD
+            | Op::FminD
+            | Op::FmaxD
+            | Op::FcvtSD
+            | Op::FcvtDS
+            | Op::FeqS
+            | Op::FltS
+            | Op::FleS
+            | Op::FeqD
+            | Op::FltD
+            | Op::FleD
+            | Op::FcvtIntS
+            | Op::FcvtIntD
+            | Op::FcvtSInt
+            | Op::FcvtDInt
+            | Op::FmvXW
+            | Op::FclassS
+            | Op::FmvXD
+            | Op::FclassD
+            | Op::FmvWX
+            | Op::FmvDX => {
                 self.exec_fp(bus, insn)?;
+                self.x[0] = 0;
             }
         }
-        self.x[0] = 0;
-        self.pc = next;
-        Ok(())
+        Ok(next)
     }
 
     /// Zicsr (Unprivileged ISA ch. 9): csrrw never reads when rd = x0; csrrs/csrrc (and the
     /// immediate forms) never write when rs1/zimm = 0.
-    fn exec_csr(&mut self, insn: Insn, a: u64) -> Result<(), Trap> {
-        let csr = (insn.imm & 0xfff) as u16;
-        let src = match insn.op {
-            Op::Csrrwi | Op::Csrrsi | Op::Csrrci => insn.rs1 as u64,
+    fn exec_csr(&mut self, insn: PackedInsn, a: u64) -> Result<(), Trap> {
+        let csr = (insn.imm() & 0xfff) as u16;
+        let src = match insn.op() {
+            Op::Csrrwi | Op::Csrrsi | Op::Csrrci => insn.rs1() as u64,
             _ => a,
         };
-        let is_write = matches!(insn.op, Op::Csrrw | Op::Csrrwi);
-        let old = if is_write && insn.rd == 0 {
+        let is_write = matches!(insn.op(), Op::Csrrw | Op::Csrrwi);
+        let old = if is_write && insn.rd() == 0 {
             // No read side effects; still check that the CSR exists and is accessible.
-            self.csr_read(csr, insn.raw)?;
+            self.csr_read(csr, insn.raw())?;
             0
         } else {
-            self.csr_read(csr, insn.raw)?
+            self.csr_read(csr, insn.raw())?
         };
-        let new = match insn.op {
+        let new = match insn.op() {
             Op::Csrrw | Op::Csrrwi => Some(src),
-            Op::Csrrs | Op::Csrrsi if insn.rs1 != 0 => Some(old | src),
-            Op::Csrrc | Op::Csrrci if insn.rs1 != 0 => Some(old & !src),
+            Op::Csrrs | Op::Csrrsi if insn.rs1() != 0 => Some(old | src),
+            Op::Csrrc | Op::Csrrci if insn.rs1() != 0 => Some(old & !src),
             _ => None,
         };
         if let Some(v) = new {
-            match self.csr_write(csr, v, insn.raw)? {
+            match self.csr_write(csr, v, insn.raw())? {
                 CsrEffect::None => {}
                 CsrEffect::Interrupts => self.attention = true,
                 CsrEffect::Mmu => {
@@ -412,26 +467,26 @@ impl Hart {
                 }
             }
         }
-        self.x[insn.rd as usize] = old;
+        self.x[insn.rd()] = old;
         Ok(())
     }
 
     // ---- F and D ------------------------------------------------------------------------
 
     /// Rounding mode of `insn`: static rm, or `frm` for dynamic (7). Reserved → illegal.
-    fn rounding(&self, insn: &Insn) -> Result<RoundingMode, Trap> {
-        let rm = if insn.rm == 7 {
+    fn rounding(&self, insn: PackedInsn) -> Result<RoundingMode, Trap> {
+        let rm = if insn.rm() == 7 {
             self.csr.frm as u64
         } else {
-            insn.rm as u64
+            insn.rm() as u64
         };
-        RoundingMode::from_bits(rm).ok_or(Trap::illegal(insn.raw))
+        RoundingMode::from_bits(rm).ok_or(Trap::illegal(insn.raw()))
     }
 
     /// Single in f register `r`: an improperly NaN-boxed value reads as the canonical NaN.
     #[inline]
-    fn fs(&self, r: u8) -> u32 {
-        let v = self.f[r as usize];
+    fn fs(&self, r: usize) -> u32 {
+        let v = self.f[r];
         if v & BOX == BOX {
             v as u32
         } else {
@@ -439,15 +494,15 @@ impl Hart {
         }
     }
     #[inline]
-    fn fd(&self, r: u8) -> u64 {
-        self.f[r as usize]
+    fn fd(&self, r: usize) -> u64 {
+        self.f[r]
     }
-    fn set_fs(&mut self, r: u8, v: u32) {
-        self.f[r as usize] = BOX | v as u64;
+    fn set_fs(&mut self, r: usize, v: u32) {
+        self.f[r] = BOX | v as u64;
         self.fs_dirty();
     }
-    fn set_fd(&mut self, r: u8, v: u64) {
-        self.f[r as usize] = v;
+    fn set_fd(&mut self, r: usize, v: u64) {
+        self.f[r] = v;
         self.fs_dirty();
     }
     fn accrue(&mut self, flags: Flags) {
@@ -459,17 +514,17 @@ impl Hart {
 
     /// F/D instructions (Unprivileged ISA ch. 11–12). Illegal when `mstatus.FS` is Off.
     #[inline(never)]
-    fn exec_fp(&mut self, bus: &mut Bus, insn: Insn) -> Result<(), Trap> {
+    fn exec_fp(&mut self, bus: &mut Bus, insn: PackedInsn) -> Result<(), Trap> {
         if !self.fs_enabled() {
-            return Err(Trap::illegal(insn.raw));
+            return Err(Trap::illegal(insn.raw()));
         }
-        let (rd, r1, r2, r3) = (insn.rd, insn.rs1, insn.rs2, insn.rs3);
-        let a = self.x[r1 as usize];
-        let imm = insn.imm as i64 as u64;
-        let xd = rd as usize;
+        let (rd, r1, r2, r3) = (insn.rd(), insn.rs1(), insn.rs2(), insn.rs3());
+        let a = self.x[r1];
+        let imm = insn.imm() as i64 as u64;
+        let xd = rd;
         macro_rules! s2 {
             ($f:path) => {{
-                let rm = self.rounding(&insn)?;
+                let rm = self.rounding(insn)?;
                 let (v, fl) = $f(self.fs(r1), self.fs(r2), rm);
                 self.set_fs(rd, v);
                 self.accrue(fl);
@@ -477,7 +532,7 @@ impl Hart {
         }
         macro_rules! d2 {
             ($f:path) => {{
-                let rm = self.rounding(&insn)?;
+                let rm = self.rounding(insn)?;
                 let (v, fl) = $f(self.fd(r1), self.fd(r2), rm);
                 self.set_fd(rd, v);
                 self.accrue(fl);
@@ -490,7 +545,7 @@ impl Hart {
                 self.accrue(fl);
             }};
         }
-        match insn.op {
+        match insn.op() {
             Op::Flw => {
                 let v = self.load::<4>(bus, a.wrapping_add(imm))?;
                 self.set_fs(rd, v as u32);
@@ -499,17 +554,17 @@ impl Hart {
                 let v = self.load::<8>(bus, a.wrapping_add(imm))?;
                 self.set_fd(rd, v);
             }
-            Op::Fsw => self.store::<4>(bus, a.wrapping_add(imm), self.f[r2 as usize])?,
-            Op::Fsd => self.store::<8>(bus, a.wrapping_add(imm), self.f[r2 as usize])?,
+            Op::Fsw => self.store::<4>(bus, a.wrapping_add(imm), self.f[r2])?,
+            Op::Fsd => self.store::<8>(bus, a.wrapping_add(imm), self.f[r2])?,
             Op::FmaS | Op::FmaD => {
-                let rm = self.rounding(&insn)?;
-                let (np, na) = match insn.imm {
+                let rm = self.rounding(insn)?;
+                let (np, na) = match insn.imm() {
                     0 => (false, false),
                     1 => (false, true),
                     2 => (true, false),
                     _ => (true, true),
                 };
-                if insn.op == Op::FmaS {
+                if insn.op() == Op::FmaS {
                     let (v, fl) = fpu::fma_f32(self.fs(r1), self.fs(r2), self.fs(r3), rm, np, na);
                     self.set_fs(rd, v);
                     self.accrue(fl);
@@ -528,20 +583,20 @@ impl Hart {
             Op::FmulD => d2!(fpu::mul_f64),
             Op::FdivD => d2!(fpu::div_f64),
             Op::FsqrtS => {
-                let rm = self.rounding(&insn)?;
+                let rm = self.rounding(insn)?;
                 let (v, fl) = fpu::sqrt_f32(self.fs(r1), rm);
                 self.set_fs(rd, v);
                 self.accrue(fl);
             }
             Op::FsqrtD => {
-                let rm = self.rounding(&insn)?;
+                let rm = self.rounding(insn)?;
                 let (v, fl) = fpu::sqrt_f64(self.fd(r1), rm);
                 self.set_fd(rd, v);
                 self.accrue(fl);
             }
             Op::FsgnjS | Op::FsgnjnS | Op::FsgnjxS => {
                 let (x, y) = (self.fs(r1), self.fs(r2));
-                let sign = match insn.op {
+                let sign = match insn.op() {
                     Op::FsgnjS => y,
                     Op::FsgnjnS => !y,
                     _ => x ^ y,
@@ -550,7 +605,7 @@ impl Hart {
             }
             Op::FsgnjD | Op::FsgnjnD | Op::FsgnjxD => {
                 let (x, y) = (self.fd(r1), self.fd(r2));
-                let sign = match insn.op {
+                let sign = match insn.op() {
                     Op::FsgnjD => y,
                     Op::FsgnjnD => !y,
                     _ => x ^ y,
@@ -558,7 +613,7 @@ impl Hart {
                 self.set_fd(rd, (x & !(1 << 63)) | sign);
             }
             Op::FminS | Op::FmaxS => {
-                let f = if insn.op == Op::FminS {
+                let f = if insn.op() == Op::FminS {
                     fpu::min_f32
                 } else {
                     fpu::max_f32
@@ -568,7 +623,7 @@ impl Hart {
                 self.accrue(fl);
             }
             Op::FminD | Op::FmaxD => {
-                let f = if insn.op == Op::FminD {
+                let f = if insn.op() == Op::FminD {
                     fpu::min_f64
                 } else {
                     fpu::max_f64
@@ -578,13 +633,13 @@ impl Hart {
                 self.accrue(fl);
             }
             Op::FcvtSD => {
-                let rm = self.rounding(&insn)?;
+                let rm = self.rounding(insn)?;
                 let (v, fl) = fpu::f64_to_f32(self.fd(r1), rm);
                 self.set_fs(rd, v);
                 self.accrue(fl);
             }
             Op::FcvtDS => {
-                self.rounding(&insn)?;
+                self.rounding(insn)?;
                 let (v, fl) = fpu::f32_to_f64(self.fs(r1));
                 self.set_fd(rd, v);
                 self.accrue(fl);
@@ -596,10 +651,10 @@ impl Hart {
             Op::FltD => cmp!(fpu::lt_f64, fd),
             Op::FleD => cmp!(fpu::le_f64, fd),
             Op::FcvtIntS | Op::FcvtIntD => {
-                let rm = self.rounding(&insn)?;
-                let (v, fl) = if insn.op == Op::FcvtIntS {
+                let rm = self.rounding(insn)?;
+                let (v, fl) = if insn.op() == Op::FcvtIntS {
                     let s = self.fs(r1);
-                    match insn.imm {
+                    match insn.imm() {
                         0 => to64(fpu::f32_to_i32(s, rm), |v| v as i64 as u64),
                         1 => to64(fpu::f32_to_u32(s, rm), |v| v as i32 as i64 as u64),
                         2 => to64(fpu::f32_to_i64(s, rm), |v| v as u64),
@@ -607,7 +662,7 @@ impl Hart {
                     }
                 } else {
                     let d = self.fd(r1);
-                    match insn.imm {
+                    match insn.imm() {
                         0 => to64(fpu::f64_to_i32(d, rm), |v| v as i64 as u64),
                         1 => to64(fpu::f64_to_u32(d, rm), |v| v as i32 as i64 as u64),
                         2 => to64(fpu::f64_to_i64(d, rm), |v| v as u64),
@@ -618,8 +673,8 @@ impl Hart {
                 self.accrue(fl);
             }
             Op::FcvtSInt => {
-                let rm = self.rounding(&insn)?;
-                let (v, fl) = match insn.imm {
+                let rm = self.rounding(insn)?;
+                let (v, fl) = match insn.imm() {
                     0 => fpu::i32_to_f32(a as i32, rm),
                     1 => fpu::u32_to_f32(a as u32, rm),
                     2 => fpu::i64_to_f32(a as i64, rm),
@@ -629,8 +684,8 @@ impl Hart {
                 self.accrue(fl);
             }
             Op::FcvtDInt => {
-                let rm = self.rounding(&insn)?;
-                let (v, fl) = match insn.imm {
+                let rm = self.rounding(insn)?;
+                let (v, fl) = match insn.imm() {
                     0 => fpu::i32_to_f64(a as i32, rm),
                     1 => fpu::u32_to_f64(a as u32, rm),
                     2 => fpu::i64_to_f64(a as i64, rm),
@@ -639,13 +694,13 @@ impl Hart {
                 self.set_fd(rd, v);
                 self.accrue(fl);
             }
-            Op::FmvXW => self.x[xd] = self.f[r1 as usize] as u32 as i32 as i64 as u64,
-            Op::FmvXD => self.x[xd] = self.f[r1 as usize],
+            Op::FmvXW => self.x[xd] = self.f[r1] as u32 as i32 as i64 as u64,
+            Op::FmvXD => self.x[xd] = self.f[r1],
             Op::FclassS => self.x[xd] = fpu::class_f32(self.fs(r1)),
             Op::FclassD => self.x[xd] = fpu::class_f64(self.fd(r1)),
             Op::FmvWX => self.set_fs(rd, a as u32),
             Op::FmvDX => self.set_fd(rd, a),
-            _ => return Err(Trap::illegal(insn.raw)),
+            _ => return Err(Trap::illegal(insn.raw())),
         }
         Ok(())
     }

@@ -17,7 +17,7 @@ pub mod mmu;
 pub mod trap;
 
 use crate::bus::Bus;
-use decode::{decode, Insn, Op};
+use decode::{decode, PackedInsn};
 use decode_cache::{DecodeCache, SLOTS_PER_PAGE};
 use mmu::{Access, TlbEntry, NO_TAG, TLB_SIZE};
 use trap::{cause, Trap};
@@ -72,8 +72,9 @@ pub struct Hart {
     instret: u64,
     /// Interrupt-pending lines driven by the board (MSIP, MTIP, MEIP, external SEIP).
     ext_irq: u64,
-    /// LR reservation: physical address.
-    reservation: Option<u64>,
+    /// LR reservation: physical address and the generation of its RAM page at LR time (a write
+    /// to the page by anyone moves the generation: see `Ram::mark_code_page`).
+    reservation: Option<(u64, u32)>,
     /// Whether fetches / loads and stores go through Sv39 in the current context.
     fetch_paging: bool,
     data_paging: bool,
@@ -131,9 +132,8 @@ impl Hart {
     /// needs the machine. Returns why, and the number of instructions retired. Traps taken count
     /// against the budget too (so a trap loop still returns), but not as retired.
     pub fn run(&mut self, bus: &mut Bus, budget: u64) -> (HartExit, u64) {
-        // Other harts and DMA ran since our last run: their stores break our reservation and
-        // may have rewritten code.
-        self.reservation = None;
+        // Other harts and DMA ran since our last run: they may have rewritten code. (Their
+        // stores to a reserved page break our LR reservation through its page generation.)
         if self.dcache.stale(&bus.ram) {
             self.dcache.sync(&bus.ram);
         }
@@ -149,36 +149,53 @@ impl Hart {
             self.mmu_context_changed();
         }
         self.check_interrupts();
-        let mut retired = 0u64;
-        let mut steps = 0u64;
-        while steps < budget {
-            steps += 1;
-            let mut insn = self.fetch_cached();
-            if insn.op == Op::Undecoded {
-                insn = match self.fetch_slow(bus) {
+        // Steps left (instructions plus traps) and traps taken: retired = steps - traps.
+        let mut left = budget;
+        let mut traps = 0u64;
+        // The pc lives in a local (a register) while instructions execute; `self.pc` is
+        // written back before anything that reads it: traps, slow fetches, exits.
+        let mut pc = self.pc;
+        while left != 0 {
+            left -= 1;
+            let packed = self.fetch_cached(pc);
+            let insn = if !packed.is_undecoded() {
+                packed
+            } else {
+                self.pc = pc;
+                match self.fetch_slow(bus) {
                     Ok(insn) => insn,
                     Err(t) => {
                         self.take_trap(t);
+                        traps += 1;
+                        pc = self.pc;
                         continue;
                     }
-                };
-            }
-            match self.execute(bus, insn) {
-                Ok(()) => {
-                    retired += 1;
+                }
+            };
+            match self.execute(bus, insn, pc) {
+                Ok(next) => {
+                    pc = next;
                     self.instret = self.instret.wrapping_add(1);
                 }
-                Err(t) => self.take_trap(t),
+                Err(t) => {
+                    self.pc = pc;
+                    self.take_trap(t);
+                    traps += 1;
+                    pc = self.pc;
+                }
             }
             if self.attention {
                 self.attention = false;
+                self.pc = pc;
                 if let Some(e) = self.exit.take() {
-                    return (e, retired);
+                    return (e, budget - left - traps);
                 }
                 self.check_interrupts();
+                pc = self.pc;
             }
         }
-        (HartExit::Budget, retired)
+        self.pc = pc;
+        (HartExit::Budget, budget - traps)
     }
 
     /// Take the highest-priority pending and enabled interrupt, if any.
@@ -195,14 +212,21 @@ impl Hart {
     }
 
     /// The instruction at `pc` from the decode cache when the fetch page is current, else
-    /// [`Insn::UNDECODED`] (then [`Hart::fetch_slow`] takes over).
+    /// [`PackedInsn::UNDECODED`] (then [`Hart::fetch_slow`] takes over).
     #[inline(always)]
-    fn fetch_cached(&self) -> Insn {
-        let pc = self.pc;
+    fn fetch_cached(&self, pc: u64) -> PackedInsn {
         if pc >> 12 == self.fetch_vpn {
-            self.dcache.insns[self.fetch_base + ((pc as usize & 0xfff) >> 1)]
+            let i = self.fetch_base + ((pc as usize & 0xfff) >> 1);
+            debug_assert!(i < self.dcache.insns.len());
+            // SAFETY: `fetch_vpn` is valid only while `fetch_base` indexes a whole page of
+            // `dcache.insns`: both are set together in `fetch_slow` after `page_index` grew the
+            // vector, and every place that shrinks it (`DecodeCache::clear`: fence.i, capacity
+            // in `page_index` before `fetch_slow` sets them again) or changes translation
+            // (`tlb_flush`) resets `fetch_vpn` to `NO_TAG`, which no `pc >> 12` equals.
+            // Measured hot path: removes a bounds check from every instruction fetch.
+            unsafe { *self.dcache.insns.get_unchecked(i) }
         } else {
-            Insn::UNDECODED
+            PackedInsn::UNDECODED
         }
     }
 
@@ -210,7 +234,7 @@ impl Hart {
     /// Instructions outside RAM (a ROM) or straddling a page boundary are decoded every time.
     #[cold]
     #[inline(never)]
-    fn fetch_slow(&mut self, bus: &mut Bus) -> Result<Insn, Trap> {
+    fn fetch_slow(&mut self, bus: &mut Bus) -> Result<PackedInsn, Trap> {
         let pc = self.pc;
         let pa = self.translate(bus, pc, Access::Fetch)?;
         let pa_page = pa & !0xfff;
@@ -220,9 +244,9 @@ impl Hart {
             let index = self.dcache.page_index(pa_page);
             self.fetch_vpn = pc >> 12;
             self.fetch_base = index * SLOTS_PER_PAGE;
-            let insn = self.dcache.insns[self.fetch_base + slot];
-            if insn.op != Op::Undecoded {
-                return Ok(insn);
+            let packed = self.dcache.insns[self.fetch_base + slot];
+            if !packed.is_undecoded() {
+                return Ok(packed);
             }
             Some(index)
         } else {
@@ -244,7 +268,7 @@ impl Hart {
                 self.dcache.fill(&mut bus.ram, index, slot, insn);
             }
         }
-        Ok(insn)
+        Ok(insn.pack())
     }
 
     /// Read the 16-bit parcel at physical `pa` (virtual `va`, for the access fault).

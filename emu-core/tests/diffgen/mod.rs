@@ -9,7 +9,8 @@
 //!
 //! Sequences use RV64I, M, A (addresses inside the scratch area, naturally aligned), C, F and D
 //! (every rounding mode; operands include NaNs, infinities, subnormals and non-NaN-boxed
-//! singles), never branch and never trap: `x8` (the scratch base) is never written.
+//! singles), never branch and never trap: `x8` and `sp` (both the scratch base) are never
+//! written.
 #![allow(dead_code)]
 
 use std::fmt::Write as _;
@@ -32,6 +33,8 @@ const BLK_SCRATCH: usize = 520;
 
 /// The register that holds the scratch-area address; never a destination.
 const BASE: u32 = 8;
+/// `sp` holds the scratch address too (for the sp-based RVC forms); never a destination.
+const SP: u32 = 2;
 
 /// splitmix64: a small, well-mixed, seedable generator (no dependency needed).
 pub struct Rng(u64);
@@ -254,7 +257,7 @@ fn xd(rng: &mut Rng) -> u32 {
     }
     loop {
         let r = rng.range(1, 31) as u32;
-        if r != BASE {
+        if r != BASE && r != SP {
             return r;
         }
     }
@@ -297,7 +300,8 @@ fn nz(rng: &mut Rng, lo: i64, hi: i64) -> i64 {
 
 fn step(rng: &mut Rng) -> String {
     match rng.below(100) {
-        0..=21 => int_op(rng),
+        0..=3 => skip(rng),
+        4..=21 => int_op(rng),
         22..=31 => mul_div(rng),
         32..=41 => load_store(rng),
         42..=49 => atomic(rng),
@@ -335,6 +339,33 @@ fn int_op(rng: &mut Rng) -> String {
             format!("{op} x{rd}, {:#x}", rng.below(1 << 20))
         }
     }
+}
+
+/// A forward branch or jump over one integer operation: the condition decides whether it runs
+/// (the code stays straight-line in effect; jumps write their link register).
+fn skip(rng: &mut Rng) -> String {
+    let body = int_op(rng);
+    let head = match rng.below(8) {
+        0..=4 => {
+            let op = rng.pick(&["beq", "bne", "blt", "bge", "bltu", "bgeu"]);
+            format!("{op} x{}, x{}, 1f", xs(rng), xs(rng))
+        }
+        5 => {
+            let op = rng.pick(&["c.beqz", "c.bnez"]);
+            format!("{op} x{}, 1f", cs(rng))
+        }
+        6 => format!("jal x{}, 1f", xd(rng)),
+        _ => {
+            // jalr through a register that holds the target (auipc-relative; 4-byte forms so
+            // the offset is known).
+            let r = xd_nz(rng, false);
+            return format!(
+                ".option push\n.option norvc\nauipc x{r}, 0\njalr x{}, 12(x{r})\n{body}\n.option pop\n1:",
+                xd(rng)
+            );
+        }
+    };
+    format!("{head}\n{body}\n1:")
 }
 
 fn mul_div(rng: &mut Rng) -> String {
@@ -421,7 +452,7 @@ fn atomic(rng: &mut Rng) -> String {
 
 fn compressed(rng: &mut Rng) -> String {
     let b = BASE;
-    match rng.below(22) {
+    match rng.below(30) {
         0 => format!("c.li x{}, {}", xd_nz(rng, false), rng.range(-32, 31)),
         1 => {
             let imm = if rng.chance(50) {
@@ -458,6 +489,22 @@ fn compressed(rng: &mut Rng) -> String {
             8 * rng.range(0, 15)
         ),
         19 => "c.nop".to_string(),
+        20 => format!("c.addi4spn x{}, sp, {}", cd(rng), 4 * rng.range(1, 255)),
+        21 => format!(
+            "c.ldsp x{}, {}(sp)",
+            xd_nz(rng, false),
+            8 * rng.range(0, 15)
+        ),
+        22 => format!(
+            "c.lwsp x{}, {}(sp)",
+            xd_nz(rng, false),
+            4 * rng.range(0, 31)
+        ),
+        23 => format!("c.sdsp x{}, {}(sp)", xs(rng), 8 * rng.range(0, 15)),
+        24 => format!("c.swsp x{}, {}(sp)", xs(rng), 4 * rng.range(0, 31)),
+        25 => format!("c.fldsp f{}, {}(sp)", fr(rng), 8 * rng.range(0, 15)),
+        26 => format!("c.fsdsp f{}, {}(sp)", fr(rng), 8 * rng.range(0, 15)),
+        27 => rng.pick(&["fence", "fence.i", "fence rw, rw"]).to_string(),
         _ => {
             // An uncompressed mnemonic the assembler compresses on its own.
             let r = cd(rng);
@@ -547,11 +594,11 @@ pub fn program(seqs: &[Sequence]) -> String {
         }
         let _ = writeln!(s, "\tld x30, {BLK_FCSR}(x31)\n\tfscsr x30");
         for i in 1..=30 {
-            if i != BASE as usize {
+            if i != BASE as usize && i != SP as usize {
                 let _ = writeln!(s, "\tld x{i}, {}(x31)", BLK_X + 8 * i);
             }
         }
-        let _ = writeln!(s, "\taddi x{BASE}, x31, {BLK_SCRATCH}");
+        let _ = writeln!(s, "\taddi x{BASE}, x31, {BLK_SCRATCH}\n\tmv x{SP}, x{BASE}");
         let _ = writeln!(s, "\tld x31, {}(x31)", BLK_X + 8 * 31);
         for (i, insn) in seq.insns.iter().enumerate() {
             let _ = writeln!(s, "# step {i}");
@@ -656,7 +703,7 @@ pub fn parse(output: &str, sequences: usize) -> Result<Vec<Vec<u64>>, String> {
 pub fn directed(seed: u64, x: &[(u32, u64)], f: &[(u32, u64)], insns: &[&str]) -> Sequence {
     let mut seq = sequence(&mut Rng::new(seed), 0);
     for &(r, v) in x {
-        assert!(r != 0 && r != BASE, "x{r} cannot be preset");
+        assert!(r != 0 && r != BASE && r != SP, "x{r} cannot be preset");
         seq.x[r as usize] = v;
     }
     for &(r, v) in f {

@@ -106,6 +106,13 @@ main:
     csrw satp, a0
     csrr a1, satp
     CHECK 24, a1, 0
+    # Sdtrig without triggers: tselect/tdata1 read 0 and do not trap (riscv-tests probe them)
+    csrw tselect, zero
+    csrr a1, tselect
+    CHECK 25, a1, 0
+    csrr a1, tdata1
+    CHECK 26, a1, 0
+    CHECK 27, s9, 4
     PASS
 bad:
     li gp, 99

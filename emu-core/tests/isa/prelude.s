@@ -3,6 +3,7 @@
 # a default M-mode trap handler that records mcause/mtval in s10/s11, skips the trapping
 # instruction (2 or 4 bytes) and counts traps in s9.
     .option norvc
+    .option norelax
     .macro PASS
     li t6, 0x100000
     li t5, 0x5555

@@ -3,14 +3,17 @@
 //! `.ci/run`) into ELF files linked at 0x8000_0000.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
 use std::process::Command;
 
 /// Assemble `source` (GNU as syntax, RV64GC) and link it with `_start` at 0x8000_0000.
 /// Returns the ELF bytes. Panics with the assembler's message (a test failure) on error, and
 /// with an install hint when the toolchain is missing.
 pub fn assemble(name: &str, source: &str) -> Vec<u8> {
-    let dir = tempdir_for(name);
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!("rvcow-asm-{name}-"))
+        .tempdir()
+        .unwrap();
+    let dir = tmp.path();
     let src = dir.join(format!("{name}.s"));
     let obj = dir.join(format!("{name}.o"));
     let elf = dir.join(format!("{name}.elf"));
@@ -24,12 +27,6 @@ pub fn assemble(name: &str, source: &str) -> Vec<u8> {
         .arg(&elf)
         .arg(&obj));
     std::fs::read(&elf).unwrap()
-}
-
-fn tempdir_for(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rvcow-asm-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 fn run(cmd: &mut Command) {

@@ -30,6 +30,7 @@ static mut CONS: Cons = Cons {
     e: 0,
 };
 
+/// The console state (fields guarded by its lock).
 fn cons() -> *mut Cons {
     &raw mut CONS
 }
@@ -44,6 +45,7 @@ pub fn consputc(c: u8) {
     uartputc_sync(c);
 }
 
+/// Echoes one input byte; BACKSPACE erases the previous character on the terminal.
 fn consputc_edit(c: u16) {
     if c == BACKSPACE {
         uartputc_sync(8);
@@ -76,7 +78,9 @@ pub fn consoleread(user_dst: bool, mut dst: usize, mut n: usize) -> i32 {
     unsafe {
         acquire(&(*c).lock);
         while n > 0 {
-            while (*c).r == (*c).w {
+            while core::ptr::read_volatile(&raw const (*c).r)
+                == core::ptr::read_volatile(&raw const (*c).w)
+            {
                 if killed(myproc()) {
                     release(&(*c).lock);
                     return -1;

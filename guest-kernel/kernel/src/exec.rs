@@ -170,9 +170,6 @@ fn load(
         if ph.vaddr % PGSIZE as u64 != 0 || end as usize >= crate::memlayout::TRAPFRAME {
             return Err(());
         }
-        if (ph.vaddr as usize) < *sz {
-            return Err(()); // overlapping or out-of-order segments
-        }
         let sz1 = uvmalloc(*pagetable, *sz, end as usize, flags2perm(ph.flags));
         if sz1 == 0 {
             return Err(());

@@ -27,6 +27,7 @@ static mut SB: Superblock = Superblock {
     bmapstart: 0,
 };
 
+/// The mounted superblock (valid after fsinit).
 fn sb() -> &'static Superblock {
     // SAFETY: written once by fsinit before any other use.
     unsafe { &*addr_of_mut!(SB) }
@@ -150,6 +151,7 @@ fn bfree(dev: u32, b: u32) {
     brelse(bp);
 }
 
+/// Pointer to inode `inum` inside its (locked) inode block `bp`.
 fn dinode_ptr(bp: *mut crate::bio::Buf, inum: u32) -> *mut Dinode {
     // SAFETY: the data is 8-aligned and holds IPB dinodes.
     unsafe { ((*bp).data.as_mut_ptr() as *mut Dinode).add(inum as usize % IPB) }
@@ -484,6 +486,7 @@ pub fn namecmp(s: &[u8], t: &[u8]) -> bool {
     true
 }
 
+/// Reads the directory entry at byte `off` of locked directory dp; panics on a short read.
 fn read_dirent(dp: *mut Inode, off: u32) -> Dirent {
     let mut de = Dirent::default();
     let n = readi(

@@ -48,20 +48,22 @@ pub static COW_COPIED: AtomicU64 = AtomicU64::new(0);
 /// COW faults resolved by reusing the page (count was 1).
 pub static COW_REUSED: AtomicU64 = AtomicU64::new(0);
 
+/// The allocator state (fields guarded by its lock).
 fn kmem() -> *mut Kmem {
     &raw mut KMEM
 }
 
+/// Reference-count index of page `pa`; panics if pa is not a page of RAM.
 fn pa_index(pa: usize) -> usize {
-    if pa % PGSIZE != 0 || pa < KERNBASE || pa >= PHYSTOP {
+    if !pa.is_multiple_of(PGSIZE) || !(KERNBASE..PHYSTOP).contains(&pa) {
         panic!("kalloc: bad physical address {:#x}", pa);
     }
     (pa - KERNBASE) / PGSIZE
 }
 
+/// First address after the kernel image.
 fn end_addr() -> usize {
-    // SAFETY: only the address of the linker symbol is taken.
-    unsafe { &raw const end as usize }
+    &raw const end as usize
 }
 
 /// Puts every page from the end of the kernel to PHYSTOP on the free list.
@@ -69,15 +71,23 @@ pub fn kinit() {
     freerange(end_addr(), PHYSTOP);
 }
 
-/// Frees the whole pages in [pa_start, pa_end): each gets count 1 and then one `kfree`,
-/// so every count ends at 0 and every page on the free list.
+/// Puts the whole pages in [pa_start, pa_end) on the free list with count 0. Unlike kfree it
+/// does not fill them with junk: 32768 page fills would dominate boot time.
 fn freerange(pa_start: usize, pa_end: usize) {
+    let k = kmem();
     let mut p = pgroundup(pa_start);
-    while p + PGSIZE <= pa_end {
-        // SAFETY: boot, one hart; the page is unused RAM.
-        unsafe { (*kmem()).refcnt[pa_index(p)] = 1 };
-        kfree(p);
-        p += PGSIZE;
+    // SAFETY: KMEM fields are guarded by KMEM.lock; the pages are unused RAM.
+    unsafe {
+        acquire(&(*k).lock);
+        while p + PGSIZE <= pa_end {
+            (*k).refcnt[pa_index(p)] = 0;
+            let r = p as *mut Run;
+            (*r).next = (*k).freelist;
+            (*k).freelist = r;
+            (*k).nfree += 1;
+            p += PGSIZE;
+        }
+        release(&(*k).lock);
     }
 }
 
@@ -118,6 +128,15 @@ pub fn kfree(pa: usize) {
 /// Allocates one 4096-byte page with reference count 1, filled with junk; None when memory
 /// is exhausted (callers fail the operation, never panic).
 pub fn kalloc() -> Option<usize> {
+    let pa = kalloc_nofill()?;
+    // SAFETY: a page we now own.
+    unsafe { core::ptr::write_bytes(pa as *mut u8, 5, PGSIZE) };
+    Some(pa)
+}
+
+/// Like kalloc but leaves the old contents: for callers that overwrite the whole page at once
+/// (fork and COW copies).
+pub fn kalloc_nofill() -> Option<usize> {
     let k = kmem();
     // SAFETY: KMEM fields are guarded by KMEM.lock.
     unsafe {
@@ -132,7 +151,6 @@ pub fn kalloc() -> Option<usize> {
         if r.is_null() {
             return None;
         }
-        core::ptr::write_bytes(r as *mut u8, 5, PGSIZE);
         Some(r as usize)
     }
 }

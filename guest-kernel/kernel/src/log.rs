@@ -44,6 +44,7 @@ static mut LOG: Log = Log {
     },
 };
 
+/// The log state (fields guarded by its lock).
 fn log() -> *mut Log {
     addr_of_mut!(LOG)
 }
@@ -82,6 +83,7 @@ fn install_trans(recovering: bool) {
     }
 }
 
+/// Reads the on-disk log header into memory.
 fn read_head() {
     let l = log();
     // SAFETY: boot; the buffer is locked.
@@ -113,6 +115,7 @@ fn write_head() {
     }
 }
 
+/// Replays a committed transaction found at boot and clears the log.
 fn recover_from_log() {
     read_head();
     install_trans(true);
@@ -187,6 +190,7 @@ fn write_log() {
     }
 }
 
+/// Writes the current transaction to the log, commits it, installs it and clears the log.
 fn commit() {
     // SAFETY: only the committer runs this.
     if unsafe { (*log()).lh.n } > 0 {

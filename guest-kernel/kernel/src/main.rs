@@ -1,10 +1,29 @@
 //! rvcow's kernel: a Rust kernel in the style of MIT xv6-riscv with copy-on-write fork.
 //! One module per xv6 subsystem, keeping xv6's function names. Boots on the QEMU `virt`
-//! board (`-bios none`, entry 0x8000_0000) and on rvcow's emulator of it.
+//! board (`-bios none`, entry 0x8000_0000) and on rvcow's emulator of it, with 1 to 8 harts.
+//!
+//! Reading order, as in the xv6 book: `start` (M-mode boot, Sstc timer) → `kmain` below →
+//! `kalloc` (pages and their COW reference counts) → `vm` (Sv39 page tables, `uvmcopy`,
+//! `cow_break`, `copyout`) → `proc`/`swtch` (processes, scheduler) → `trampoline`/`trap`
+//! (user/kernel transitions, the COW store fault) → `syscall`/`sysproc`/`sysfile` → `file`,
+//! `pipe`, `fs`, `log`, `bio`, `virtio_disk` → `exec`. Locks: `spinlock`, `sleeplock`.
+//! Devices: `uart`, `console`, `plic`. Output: `printf`.
+//!
+//! Copy-on-write fork: `uvmcopy` shares every user page with the child; writable pages lose
+//! PTE_W and gain PTE_COW (RSW bit 8) in both page tables, read-only pages stay read-only.
+//! A store fault (scause 15) on a PTE_COW page, or a kernel `copyout` to one, runs
+//! `vm::cow_break`: sole owner → writable again, otherwise copy. With feature `eager-fork`
+//! `uvmcopy` copies as xv6 does. SYS_COWSTAT (22) reports the counters (abi::CowStat).
 #![no_std]
 #![no_main]
 #![allow(static_mut_refs)]
-#![allow(clippy::missing_safety_doc)]
+// Kernel objects (processes, inodes, buffers, files, pipes) are handed around as raw pointers
+// into static tables, as in xv6; their validity is a kernel invariant, not a caller's duty.
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
+// Internal fallible calls fail for one reason each (the syscall returns -1): `Result<_, ()>`.
+#![allow(clippy::result_unit_err)]
+// `const X_INIT` values only initialise the static tables.
+#![allow(clippy::declare_interior_mutable_const)]
 
 pub mod bio;
 pub mod console;

@@ -5,16 +5,20 @@ use crate::memlayout::*;
 use crate::proc::cpuid;
 use core::ptr::{read_volatile, write_volatile};
 
+/// PLIC register at byte offset `off`.
 fn reg(off: usize) -> *mut u32 {
     (PLIC + off) as *mut u32
 }
 
+/// Offset of the S-mode interrupt-enable bits of `hart`'s context.
 fn senable(hart: usize) -> usize {
     0x2080 + hart * 0x100
 }
+/// Offset of the S-mode priority threshold of `hart`'s context.
 fn spriority(hart: usize) -> usize {
     0x20_1000 + hart * 0x2000
 }
+/// Offset of the S-mode claim/complete register of `hart`'s context.
 fn sclaim(hart: usize) -> usize {
     0x20_1004 + hart * 0x2000
 }

@@ -108,6 +108,8 @@ pub struct Proc {
     pub state: ProcState,
     pub chan: usize,
     pub killed: bool,
+    /// Killed for want of memory, counted in trap::OOM_PENDING until exit frees its memory.
+    pub oom_victim: bool,
     pub xstate: i32,
     pub pid: i32,
     // WAIT_LOCK must be held for this:
@@ -130,6 +132,7 @@ impl Proc {
             state: ProcState::Unused,
             chan: 0,
             killed: false,
+            oom_victim: false,
             xstate: 0,
             pid: 0,
             parent: null_mut(),
@@ -209,6 +212,7 @@ pub fn myproc() -> *mut Proc {
     p
 }
 
+/// A fresh process id.
 fn allocpid() -> i32 {
     acquire(&PID_LOCK);
     // SAFETY: guarded by PID_LOCK.
@@ -253,7 +257,7 @@ fn allocproc() -> *mut Proc {
                 }
             }
             (*p).context = Context::zero();
-            (*p).context.ra = forkret as usize;
+            (*p).context.ra = forkret as *const () as usize;
             (*p).context.sp = (*p).kstack + KSTACK_PAGES * PGSIZE;
             return p;
         }
@@ -280,6 +284,7 @@ fn freeproc(p: *mut Proc) {
         (*p).name[0] = 0;
         (*p).chan = 0;
         (*p).killed = false;
+        (*p).oom_victim = false;
         (*p).xstate = 0;
         (*p).state = ProcState::Unused;
     }
@@ -413,8 +418,8 @@ fn reparent(p: *mut Proc) {
     }
 }
 
-/// Exits the current process with `status`: closes its files, becomes a ZOMBIE until the
-/// parent waits. Never returns. Panics if init exits.
+/// Exits the current process with `status`: closes its files, releases its user memory,
+/// becomes a ZOMBIE until the parent waits. Never returns. Panics if init exits.
 pub fn exit(status: i32) -> ! {
     let p = myproc();
     // SAFETY: the process's own fields; shared ones under their locks.
@@ -432,6 +437,19 @@ pub fn exit(status: i32) -> ! {
         iput((*p).cwd);
         end_op();
         (*p).cwd = null_mut();
+
+        // Give user memory back now rather than when the parent waits: processes short of
+        // memory (trap::cow_fault) may be waiting for exactly these pages. The page-table
+        // pages and trapframe go in freeproc. This hart runs on the kernel page table.
+        uvmdealloc((*p).pagetable, (*p).sz, 0);
+        (*p).sz = 0;
+        acquire(&(*p).lock);
+        let was_victim = (*p).oom_victim;
+        (*p).oom_victim = false;
+        release(&(*p).lock);
+        if was_victim {
+            crate::trap::OOM_PENDING.fetch_sub(1, core::sync::atomic::Ordering::AcqRel);
+        }
 
         acquire(&WAIT_LOCK);
         reparent(p);

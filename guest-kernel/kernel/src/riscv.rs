@@ -117,6 +117,10 @@ pub const PTE_R: u64 = 1 << 1;
 pub const PTE_W: u64 = 1 << 2;
 pub const PTE_X: u64 = 1 << 3;
 pub const PTE_U: u64 = 1 << 4;
+/// Accessed: set in every leaf we create so hardware that faults on A = 0 never does.
+pub const PTE_A: u64 = 1 << 6;
+/// Dirty: likewise (Privileged ISA §4.3.1 allows either hardware update or a fault).
+pub const PTE_D: u64 = 1 << 7;
 /// Copy-on-write page: the first RSW bit (bit 8), ignored by the MMU (Privileged ISA §4.4.1).
 pub const PTE_COW: u64 = 1 << 8;
 

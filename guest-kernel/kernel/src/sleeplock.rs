@@ -25,7 +25,7 @@ pub fn acquiresleep(l: *mut Sleeplock) {
     // SAFETY: `l` points at a live sleep-lock; its fields are guarded by `lk`.
     unsafe {
         acquire(&(*l).lk);
-        while (*l).locked {
+        while core::ptr::read_volatile(&raw const (*l).locked) {
             sleep(l as usize, &(*l).lk);
         }
         (*l).locked = true;

@@ -46,7 +46,7 @@ pub extern "C" fn start() -> ! {
     x &= !MSTATUS_MPP_MASK;
     x |= MSTATUS_MPP_S;
     w_mstatus(x);
-    w_mepc(crate::kmain as usize);
+    w_mepc(crate::kmain as *const () as usize);
     w_satp(0);
     // All exceptions and interrupts to S-mode.
     w_medeleg(0xffff);
@@ -66,9 +66,13 @@ pub extern "C" fn start() -> ! {
 }
 
 /// Sstc timer: lets S-mode use stimecmp and read `time`, and asks for the first interrupt.
+/// Also opens the cycle/time/instret counters to S and U mode.
 fn timerinit() {
     w_mie(r_mie() | MIE_STIE);
     w_menvcfg(r_menvcfg() | (1 << 63));
-    w_mcounteren(r_mcounteren() | 2);
+    // S-mode may read time (Sstc needs it); S and U may read cycle, time and instret, so user
+    // programs (forkbench) can time themselves with rdtime/rdcycle.
+    w_mcounteren(r_mcounteren() | 7);
+    w_scounteren(r_scounteren() | 7);
     w_stimecmp(r_time() + TIMER_INTERVAL);
 }

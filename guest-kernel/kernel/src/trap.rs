@@ -4,10 +4,11 @@
 
 use crate::memlayout::*;
 use crate::plic::{plic_claim, plic_complete};
-use crate::proc::{cpuid, exit, killed, myproc, setkilled, wakeup, yield_, ProcState};
+use crate::proc::{cpuid, exit, killed, myproc, setkilled, wakeup, yield_, Proc, ProcState};
 use crate::riscv::*;
 use crate::spinlock::{acquire, release, Spinlock};
 use crate::vm::{cow_break, CowError};
+use core::sync::atomic::{AtomicU32, Ordering};
 
 pub static TICKSLOCK: Spinlock = Spinlock::new("time");
 /// Timer ticks since boot (hart 0's timer, every TIMER_INTERVAL).
@@ -27,7 +28,7 @@ extern "C" {
 
 /// Points this hart's stvec at kernelvec.
 pub fn trapinithart() {
-    w_stvec(kernelvec as usize);
+    w_stvec(kernelvec as *const () as usize);
 }
 
 /// Address of TICKS, the channel sleep() waits on.
@@ -44,12 +45,13 @@ pub extern "C" fn usertrap() -> ! {
         panic!("usertrap: not from user mode");
     }
     // Traps in the kernel now go to kerneltrap.
-    w_stvec(kernelvec as usize);
+    w_stvec(kernelvec as *const () as usize);
     let p = myproc();
     // SAFETY: our own trapframe.
     let tf = unsafe { &mut *(*p).trapframe };
     tf.epc = r_sepc();
     let scause = r_scause();
+    let stval = r_stval();
     let mut which_dev = 0;
     if scause == SCAUSE_ECALL_U {
         if killed(p) {
@@ -65,15 +67,14 @@ pub extern "C" fn usertrap() -> ! {
         if which_dev == 0 {
             if scause == SCAUSE_STORE_PAGE_FAULT {
                 // SAFETY: our own page table.
-                match cow_break(unsafe { (*p).pagetable }, r_stval()) {
+                match cow_fault(p, stval) {
                     Ok(_) => {}
                     Err(CowError::OutOfMemory) => {
                         crate::println!(
                             "usertrap(): out of memory on COW fault pid={} stval={:#x}",
                             unsafe { (*p).pid },
-                            r_stval()
+                            stval
                         );
-                        setkilled(p);
                     }
                     Err(CowError::NotCow) => unexpected(p, scause),
                 }
@@ -92,6 +93,63 @@ pub extern "C" fn usertrap() -> ! {
     usertrapret();
 }
 
+/// Most ticks a COW fault waits for memory that an out-of-memory victim is giving back.
+const COW_OOM_WAIT_TICKS: u32 = 10;
+
+/// Processes killed for want of memory that have not yet released it (exit frees user
+/// memory at once, not at wait).
+pub static OOM_PENDING: AtomicU32 = AtomicU32::new(0);
+
+/// Resolves a store page fault at `va` by breaking copy-on-write. Out of memory: if another
+/// process was already killed for want of memory and is about to give its pages back, waits
+/// for them (a tick at a time, at most COW_OOM_WAIT_TICKS) and retries; otherwise, or when the
+/// wait runs out, this process becomes the victim: it is marked killed and `OutOfMemory`
+/// returned. So one victim dies per shortage, not every process that faults meanwhile.
+fn cow_fault(p: *mut Proc, va: usize) -> Result<usize, CowError> {
+    // SAFETY: our own page table.
+    let pagetable = unsafe { (*p).pagetable };
+    let mut waited = 0;
+    loop {
+        match cow_break(pagetable, va) {
+            Err(CowError::OutOfMemory) => {
+                if waited < COW_OOM_WAIT_TICKS
+                    && OOM_PENDING.load(Ordering::Acquire) > 0
+                    && !killed(p)
+                {
+                    waited += 1;
+                    sleep_one_tick();
+                    continue;
+                }
+                // SAFETY: p.lock guards killed and oom_victim.
+                unsafe {
+                    acquire(&(*p).lock);
+                    if !(*p).oom_victim {
+                        (*p).oom_victim = true;
+                        OOM_PENDING.fetch_add(1, Ordering::AcqRel);
+                    }
+                    (*p).killed = true;
+                    release(&(*p).lock);
+                }
+                return Err(CowError::OutOfMemory);
+            }
+            r => return r,
+        }
+    }
+}
+
+/// Sleeps until the next timer tick.
+fn sleep_one_tick() {
+    acquire(&TICKSLOCK);
+    // SAFETY: TICKS under TICKSLOCK.
+    let t0 = unsafe { TICKS };
+    // SAFETY: as above.
+    while unsafe { core::ptr::read_volatile(&raw const TICKS) } == t0 {
+        crate::proc::sleep(ticks_chan(), &TICKSLOCK);
+    }
+    release(&TICKSLOCK);
+}
+
+/// Reports a trap that is not ours to fix and marks the process killed.
 fn unexpected(p: *mut crate::proc::Proc, scause: usize) {
     // SAFETY: reads our own pid.
     let pid = unsafe { (*p).pid };
@@ -107,13 +165,13 @@ pub fn usertrapret() -> ! {
     // No interrupts until we are back in user space (stvec is about to point at uservec).
     intr_off();
     let tramp = trampoline_base();
-    w_stvec(TRAMPOLINE + (uservec as usize - tramp));
+    w_stvec(TRAMPOLINE + (uservec as *const () as usize - tramp));
     // SAFETY: our own trapframe and page table.
     unsafe {
         let tf = &mut *(*p).trapframe;
         tf.kernel_satp = r_satp();
         tf.kernel_sp = (*p).kstack + KSTACK_PAGES * PGSIZE;
-        tf.kernel_trap = usertrap as usize;
+        tf.kernel_trap = usertrap as *const () as usize;
         tf.kernel_hartid = r_tp();
         let mut x = r_sstatus();
         x &= !SSTATUS_SPP; // user mode after sret
@@ -122,11 +180,12 @@ pub fn usertrapret() -> ! {
         w_sepc(tf.epc);
         let satp = make_satp((*p).pagetable);
         let f: extern "C" fn(usize) -> ! =
-            core::mem::transmute(TRAMPOLINE + (userret as usize - tramp));
+            core::mem::transmute(TRAMPOLINE + (userret as *const () as usize - tramp));
         f(satp)
     }
 }
 
+/// Physical (= kernel virtual) address of the trampoline page.
 fn trampoline_base() -> usize {
     crate::vm::trampoline_addr()
 }

@@ -18,11 +18,13 @@ const LSR: usize = 5; // line status register
 const LSR_RX_READY: u8 = 1 << 0;
 const LSR_TX_IDLE: u8 = 1 << 5;
 
+/// Reads UART register `r`.
 fn read_reg(r: usize) -> u8 {
     // SAFETY: UART0 is mapped one-to-one (before paging and in the kernel page table).
     unsafe { read_volatile((UART0 + r) as *const u8) }
 }
 
+/// Writes UART register `r`.
 fn write_reg(r: usize, v: u8) {
     // SAFETY: as for read_reg.
     unsafe { write_volatile((UART0 + r) as *mut u8, v) }

@@ -15,7 +15,6 @@ use core::sync::atomic::{fence, Ordering};
 const MMIO_MAGIC_VALUE: usize = 0x000;
 const MMIO_VERSION: usize = 0x004;
 const MMIO_DEVICE_ID: usize = 0x008;
-const MMIO_VENDOR_ID: usize = 0x00c;
 const MMIO_DEVICE_FEATURES: usize = 0x010;
 const MMIO_DRIVER_FEATURES: usize = 0x020;
 const MMIO_QUEUE_SEL: usize = 0x030;
@@ -126,16 +125,19 @@ static mut DISK: Disk = Disk {
     lock: Spinlock::new("virtio_disk"),
 };
 
+/// Reads the virtio-mmio register at `off`.
 fn r(off: usize) -> u32 {
     // SAFETY: virtio-mmio registers, mapped one-to-one.
     unsafe { read_volatile((VIRTIO0 + off) as *const u32) }
 }
 
+/// Writes the virtio-mmio register at `off`.
 fn w(off: usize, v: u32) {
     // SAFETY: virtio-mmio registers, mapped one-to-one.
     unsafe { write_volatile((VIRTIO0 + off) as *mut u32, v) }
 }
 
+/// A zeroed page for a virtqueue area; panics if none (boot only).
 fn zeroed_page() -> usize {
     let pa = kalloc().expect("virtio disk kalloc");
     // SAFETY: fresh page.
@@ -254,6 +256,7 @@ fn free_chain(d: *mut Disk, mut i: usize) {
     }
 }
 
+/// Claims three descriptors (one request), or none. DISK.lock held.
 fn alloc3_desc(d: *mut Disk) -> Option<[usize; 3]> {
     let mut idx = [0; 3];
     for i in 0..3 {

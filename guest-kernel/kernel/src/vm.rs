@@ -4,7 +4,9 @@
 //!
 //! A page table is identified by the physical address of its root page (`PageTable`).
 
-use crate::kalloc::{kalloc, kfree, krefcount, krefinc, COW_COPIED, COW_FAULTS, COW_REUSED};
+#[cfg(not(feature = "eager-fork"))]
+use crate::kalloc::krefinc;
+use crate::kalloc::{kalloc, kalloc_nofill, kfree, krefcount, COW_COPIED, COW_FAULTS, COW_REUSED};
 use crate::memlayout::*;
 use crate::riscv::*;
 use core::sync::atomic::Ordering;
@@ -21,16 +23,15 @@ extern "C" {
 
 /// Address of the end of kernel text (kernel.ld).
 fn etext_addr() -> usize {
-    // SAFETY: only the symbol's address is used.
-    unsafe { &raw const etext as usize }
+    &raw const etext as usize
 }
 
 /// Physical address of the trampoline page (trampoline.rs).
 pub fn trampoline_addr() -> usize {
-    // SAFETY: only the symbol's address is used.
-    unsafe { &raw const trampoline as usize }
+    &raw const trampoline as usize
 }
 
+/// A zeroed page, or None if memory is exhausted.
 fn zeroed_page() -> Option<usize> {
     let pa = kalloc()?;
     // SAFETY: a freshly allocated page owned by the caller.
@@ -119,7 +120,8 @@ pub fn walkaddr(pagetable: PageTable, va: usize) -> Option<usize> {
     Some(pte2pa(v))
 }
 
-/// Maps [va, va+size) to physical [pa, ...) with permissions `perm` (| PTE_V). `va` and
+/// Maps [va, va+size) to physical [pa, ...) with permissions `perm` (| PTE_V, and A and D
+/// preset so no access-bit faults can occur). `va` and
 /// `size` need not be aligned. Err if a page-table page cannot be allocated (mappings made
 /// so far stay). Panics on remapping a valid PTE or size 0 (kernel bugs).
 pub fn mappages(
@@ -142,7 +144,7 @@ pub fn mappages(
             if *pte & PTE_V != 0 {
                 panic!("mappages: remap {:#x}", a);
             }
-            *pte = pa2pte(pa) | perm | PTE_V;
+            *pte = pa2pte(pa) | perm | PTE_A | PTE_D | PTE_V;
         }
         if a == last {
             return Ok(());
@@ -155,7 +157,7 @@ pub fn mappages(
 /// Removes `npages` mappings starting at page-aligned `va`, dropping a reference to each
 /// physical page if `do_free`. Pages that are not mapped are skipped.
 pub fn uvmunmap(pagetable: PageTable, va: usize, npages: usize, do_free: bool) {
-    if va % PGSIZE != 0 {
+    if !va.is_multiple_of(PGSIZE) {
         panic!("uvmunmap: not aligned");
     }
     for i in 0..npages {
@@ -258,32 +260,62 @@ pub fn uvmfree(pagetable: PageTable, sz: usize) {
 /// must flush the parent's TLB (`sfence.vma`) since its PTEs may have changed. On failure
 /// (no memory for the child's page-table pages) the child's mappings are released and Err
 /// returned; the parent is left valid (some of its pages may now be COW, which is harmless).
+///
+/// Walks one leaf page-table page (2 MiB of address space) at a time on both sides instead
+/// of walking from the root for every page.
 #[cfg(not(feature = "eager-fork"))]
 pub fn uvmcopy(old: PageTable, new: PageTable, sz: usize) -> Result<(), ()> {
-    let mut i = 0;
-    while i < sz {
-        let Some(pte) = walk(old, i, false) else {
-            i += PGSIZE;
+    const REGION: usize = PGSIZE * 512;
+    let mut va = 0;
+    while va < sz {
+        let region_end = ((va / REGION + 1) * REGION).min(sz);
+        // The parent's PTE for va; None means no leaf table for this whole region.
+        let Some(opte) = walk(old, va, false) else {
+            va = region_end;
             continue;
         };
-        // SAFETY: walk returned a PTE inside a page-table page.
-        let mut v = unsafe { *pte };
-        if v & PTE_V == 0 {
-            i += PGSIZE;
-            continue;
+        let first = px(0, va);
+        // The child's PTE for the first page mapped in this region, once allocated.
+        let mut cbase: Option<(*mut u64, usize)> = None;
+        let mut a = va;
+        while a < region_end {
+            // SAFETY: px(0, a) >= first and both lie in the same leaf page-table page.
+            let pte = unsafe { opte.add(px(0, a) - first) };
+            // SAFETY: as above.
+            let mut v = unsafe { *pte };
+            if v & PTE_V != 0 {
+                if v & (PTE_W | PTE_COW) != 0 {
+                    v = (v & !PTE_W) | PTE_COW;
+                    // SAFETY: as above; the parent is the current process, single-threaded.
+                    unsafe { *pte = v };
+                }
+                let (cpte0, cfirst) = match cbase {
+                    Some(b) => b,
+                    None => match walk(new, a, true) {
+                        Some(c) => {
+                            cbase = Some((c, px(0, a)));
+                            (c, px(0, a))
+                        }
+                        None => {
+                            uvmunmap(new, 0, a / PGSIZE, true);
+                            return Err(());
+                        }
+                    },
+                };
+                // SAFETY: same leaf page-table page of the child, at or after cfirst.
+                let cpte = unsafe { cpte0.add(px(0, a) - cfirst) };
+                // SAFETY: as above.
+                unsafe {
+                    if *cpte & PTE_V != 0 {
+                        panic!("uvmcopy: remap {:#x}", a);
+                    }
+                    *cpte = v;
+                }
+                krefinc(pte2pa(v));
+            }
+            a += PGSIZE;
         }
-        if v & (PTE_W | PTE_COW) != 0 {
-            v = (v & !PTE_W) | PTE_COW;
-            // SAFETY: as above; the parent is the current process, single-threaded.
-            unsafe { *pte = v };
-        }
-        let pa = pte2pa(v);
-        if mappages(new, i, PGSIZE, pa, pte_flags(v) & !PTE_V).is_err() {
-            uvmunmap(new, 0, i / PGSIZE, true);
-            return Err(());
-        }
-        krefinc(pa);
-        i += PGSIZE;
+        va = region_end;
     }
     Ok(())
 }
@@ -306,7 +338,7 @@ pub fn uvmcopy(old: PageTable, new: PageTable, sz: usize) -> Result<(), ()> {
             continue;
         }
         let pa = pte2pa(v);
-        let Some(mem) = kalloc() else {
+        let Some(mem) = kalloc_nofill() else {
             uvmunmap(new, 0, i / PGSIZE, true);
             return Err(());
         };
@@ -349,8 +381,9 @@ pub enum CowError {
 /// - Anything else is not a COW page: `NotCow`. No memory: `OutOfMemory` (nothing changed).
 ///
 /// Only the owning process calls this for its page table, so PTE updates do not race; the
-/// reference counts are shared and locked in kalloc. The caller's return to user space
-/// (`userret`'s `sfence.vma`) flushes the stale translation.
+/// reference counts are shared and locked in kalloc. No `sfence.vma` is needed here: while
+/// in the kernel this hart runs on the kernel page table, the process runs on no other hart,
+/// and the return to user space (`userret`) flushes the TLB around its `satp` write.
 pub fn cow_break(pagetable: PageTable, va: usize) -> Result<usize, CowError> {
     let va0 = pgrounddown(va);
     let pte = walk(pagetable, va0, false).ok_or(CowError::NotCow)?;
@@ -372,17 +405,15 @@ pub fn cow_break(pagetable: PageTable, va: usize) -> Result<usize, CowError> {
         // SAFETY: as above.
         unsafe { *pte = (v | PTE_W) & !PTE_COW };
         COW_REUSED.fetch_add(1, Ordering::Relaxed);
-        sfence_vma();
         return Ok(pa);
     }
-    let mem = kalloc().ok_or(CowError::OutOfMemory)?;
+    let mem = kalloc_nofill().ok_or(CowError::OutOfMemory)?;
     // SAFETY: `pa` is a mapped user page (we hold a reference); `mem` is a fresh page.
     unsafe { core::ptr::copy_nonoverlapping(pa as *const u8, mem as *mut u8, PGSIZE) };
     // SAFETY: as above.
     unsafe { *pte = pa2pte(mem) | ((pte_flags(v) | PTE_W) & !PTE_COW) };
     COW_COPIED.fetch_add(1, Ordering::Relaxed);
     kfree(pa);
-    sfence_vma();
     Ok(mem)
 }
 

@@ -217,7 +217,7 @@ fn gather(ram: &Ram, chain: &DescChain, mut skip: u64, buf: &mut [u8]) -> Option
             continue;
         }
         let n = ((len - skip) as usize).min(buf.len() - done);
-        ram.read_bytes(d.addr + skip, &mut buf[done..done + n])
+        ram.read_bytes(d.addr.wrapping_add(skip), &mut buf[done..done + n])
             .ok()?;
         done += n;
         skip = 0;
@@ -296,7 +296,7 @@ impl Blk {
         let mut left = writable - 1;
         for d in chain.descs.iter().filter(|d| d.write) {
             if left < d.len as u64 {
-                ram.write_bytes(d.addr + left, &[status]).ok()?;
+                ram.write_bytes(d.addr.wrapping_add(left), &[status]).ok()?;
                 break;
             }
             left -= d.len as u64;

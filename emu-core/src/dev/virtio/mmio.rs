@@ -3,7 +3,8 @@
 //! empty slot answers with DeviceID 0, as QEMU's do.
 //!
 //! Version 2 ("modern"): QueueDesc/Driver/Device Low/High and QueueReady, feature negotiation
-//! with FEATURES_OK and VIRTIO_F_VERSION_1. Version 1 ("legacy"): GuestPageSize, QueueAlign
+//! with FEATURES_OK and VIRTIO_F_VERSION_1 (offered; a driver that does not accept it is
+//! tolerated, as by QEMU). Version 1 ("legacy"): GuestPageSize, QueueAlign
 //! and QueuePFN, the rings laid out contiguously (§2.6.2 "Legacy Interfaces").
 //!
 //! A driver that breaks the queue rules gets DEVICE_NEEDS_RESET in Status and a configuration
@@ -135,7 +136,8 @@ impl VirtioMmio {
         self.status
     }
 
-    fn reset(&mut self) {
+    /// Reset the transport (as a Status write of 0 does), keeping the device.
+    pub fn reset(&mut self) {
         let device = self.device.take();
         *self = VirtioMmio::new(device, self.legacy);
     }
@@ -157,11 +159,12 @@ impl VirtioMmio {
     fn legacy_layout(slot: &mut QueueSlot, page_size: u32) {
         let q = &mut slot.vq;
         q.ready = slot.pfn != 0 && q.num != 0;
+        // Guest-chosen values: wrap rather than overflow (the rings then lie outside RAM).
         q.desc = slot.pfn as u64 * page_size as u64;
-        q.driver = q.desc + 16 * q.num as u64;
+        q.driver = q.desc.wrapping_add(16 * q.num as u64);
         let align = (slot.align as u64).max(1);
-        let avail_end = q.driver + 6 + 2 * q.num as u64;
-        q.device = avail_end.div_ceil(align) * align;
+        let avail_end = q.driver.wrapping_add(6 + 2 * q.num as u64);
+        q.device = avail_end.div_ceil(align).wrapping_mul(align);
     }
 
     /// Register read (§4.2.2). Unknown offsets read 0.
@@ -285,9 +288,9 @@ impl VirtioMmio {
         }
         let mut v = v & !status::DEVICE_NEEDS_RESET;
         if v & status::FEATURES_OK != 0 && self.status & status::FEATURES_OK == 0 {
-            // §2.2.2: accept only offered features. Like QEMU (hw/virtio/virtio.c validates
-            // only once VERSION_1 is negotiated), a modern-transport driver that never acks
-            // VERSION_1 — xv6 writes only the low 32 feature bits — still gets FEATURES_OK.
+            // §2.2.2: accept only offered features. A modern driver that leaves out
+            // VERSION_1 is tolerated, as QEMU does (the spec lets the device choose): xv6
+            // never writes the high feature word.
             let offered = self.offered_features();
             let ok = self.driver_features & !offered == 0;
             if !ok {
@@ -365,6 +368,12 @@ mod tests {
         m.write(DRIVER_FEATURES, 4, 1 << 5).unwrap();
         m.write(STATUS, 4, 11).unwrap();
         assert_eq!(m.read(STATUS, 4).unwrap(), 3);
+        m.write(DRIVER_FEATURES, 4, 1 << 9).unwrap();
+        m.write(STATUS, 4, 11).unwrap();
+        assert_eq!(m.read(STATUS, 4).unwrap(), 11);
+        // Without VERSION_1 (xv6 never writes the high word) FEATURES_OK still sticks.
+        m.write(STATUS, 4, 0).unwrap();
+        m.write(STATUS, 4, 3).unwrap();
         m.write(DRIVER_FEATURES, 4, 1 << 9).unwrap();
         m.write(STATUS, 4, 11).unwrap();
         assert_eq!(m.read(STATUS, 4).unwrap(), 11);

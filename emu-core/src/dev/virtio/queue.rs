@@ -84,7 +84,7 @@ fn read_u16(ram: &Ram, addr: u64) -> Result<u16, QueueError> {
 }
 
 fn read_desc(ram: &Ram, table: u64, index: u64) -> Result<(u64, u32, u16, u16), QueueError> {
-    let addr = table + 16 * index;
+    let addr = table.wrapping_add(16 * index);
     let mut b = [0u8; 16];
     ram.read_bytes(addr, &mut b)
         .map_err(|_| QueueError::RingOutsideRam(addr))?;
@@ -102,7 +102,7 @@ impl Virtqueue {
         if !self.ready || self.num == 0 {
             return Err(QueueError::NotReady);
         }
-        let avail_idx = read_u16(ram, self.driver + 2)?;
+        let avail_idx = read_u16(ram, self.driver.wrapping_add(2))?;
         let outstanding = avail_idx.wrapping_sub(self.last_avail);
         if outstanding == 0 {
             return Ok(None);
@@ -111,7 +111,7 @@ impl Virtqueue {
             return Err(QueueError::AvailOverrun(outstanding));
         }
         let slot = self.last_avail as u64 % self.num as u64;
-        let head = read_u16(ram, self.driver + 4 + 2 * slot)?;
+        let head = read_u16(ram, self.driver.wrapping_add(4 + 2 * slot))?;
         self.last_avail = self.last_avail.wrapping_add(1);
         let descs = self.walk(ram, head)?;
         Ok(Some(DescChain { head, descs }))
@@ -153,15 +153,16 @@ impl Virtqueue {
     /// Return chain `head` to the driver with `len` bytes written into it (§2.6.8).
     pub fn push_used(&mut self, ram: &mut Ram, head: u16, len: u32) -> Result<(), QueueError> {
         let slot = self.next_used as u64 % self.num as u64;
-        let elem = self.device + 4 + 8 * slot;
+        let elem = self.device.wrapping_add(4 + 8 * slot);
         let mut b = [0u8; 8];
         b[..4].copy_from_slice(&(head as u32).to_le_bytes());
         b[4..].copy_from_slice(&len.to_le_bytes());
         ram.write_bytes(elem, &b)
             .map_err(|_| QueueError::RingOutsideRam(elem))?;
         self.next_used = self.next_used.wrapping_add(1);
-        ram.write(self.device + 2, 2, self.next_used as u64)
-            .map_err(|_| QueueError::RingOutsideRam(self.device + 2))
+        let idx = self.device.wrapping_add(2);
+        ram.write(idx, 2, self.next_used as u64)
+            .map_err(|_| QueueError::RingOutsideRam(idx))
     }
 }
 

@@ -1,0 +1,204 @@
+//! emu-cli end to end with the bundled images (the copy-on-write kernel and its fs.img): what a
+//! user does after `cargo run --release -p emu-cli -- boot`, driven through `--send` and
+//! `--until` the way a script would. (The same guest driven through emu-core's API is tested in
+//! the root package's tests/.)
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+/// Host-time safety net per run, so a broken guest fails the test instead of hanging it.
+const SAFETY_TIMEOUT: &str = "600";
+
+fn boot(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_emu-cli"))
+        .arg("boot")
+        .args(args)
+        .args(["--timeout", SAFETY_TIMEOUT])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn assert_ok(o: &Output) {
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "stdout:\n{}\nstderr:\n{}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn cowtest_passes_through_the_cli() {
+    let o = boot(&[
+        "--send",
+        "cowtest\\n",
+        "--until",
+        "ALL COW TESTS PASSED",
+        "--stats",
+    ]);
+    assert_ok(&o);
+    let out = text(&o.stdout);
+    assert!(out.contains("init: starting sh"), "{out}");
+    assert!(out.contains("ALL COW TESTS PASSED"), "{out}");
+    let err = text(&o.stderr);
+    assert!(err.contains("--until pattern seen"), "{err}");
+    assert!(
+        err.contains("hart 2:") && err.contains("MIPS"),
+        "--stats on 3 harts: {err}"
+    );
+}
+
+/// `$ done marker` appears only when the shell runs `echo done marker` (the typed-ahead echo
+/// of the command line is `echo done marker`, without the prompt in front).
+const DONE: &str = "$ done marker";
+
+#[test]
+fn same_seed_gives_byte_identical_output_on_one_and_three_harts() {
+    for smp in ["1", "3"] {
+        let args = [
+            "--smp",
+            smp,
+            "--seed",
+            "11",
+            "--send",
+            "ls\\n",
+            "--send",
+            "echo done marker\\n",
+            "--until",
+            DONE,
+            "-q",
+        ];
+        let a = boot(&args);
+        let b = boot(&args);
+        assert_ok(&a);
+        assert_ok(&b);
+        assert!(
+            text(&a.stdout).contains("cowtest"),
+            "ls lists the programs: {}",
+            text(&a.stdout)
+        );
+        assert_eq!(
+            text(&a.stdout),
+            text(&b.stdout),
+            "--smp {smp} --seed 11 twice"
+        );
+    }
+}
+
+#[test]
+fn disk_keeps_a_file_across_boots_and_snapshot_leaves_it_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let disk = dir.path().join("fs.img");
+    std::fs::write(&disk, images::FS_IMG).unwrap();
+    let d = disk.to_str().unwrap();
+
+    // Boot 1 writes a file through to the image.
+    let o = boot(&[
+        "--disk",
+        d,
+        "--smp",
+        "1",
+        "--send",
+        "echo persisted > keep\\n",
+        "--send",
+        "echo done marker\\n",
+        "--until",
+        DONE,
+        "-q",
+    ]);
+    assert_ok(&o);
+    let written = std::fs::read(&disk).unwrap();
+    assert_ne!(
+        written,
+        images::FS_IMG,
+        "the guest's write reached the file"
+    );
+
+    // Boot 2 reads it back.
+    let o = boot(&[
+        "--disk",
+        d,
+        "--smp",
+        "1",
+        "--send",
+        "cat keep\\n",
+        "--until",
+        "$ persisted\\n",
+        "-q",
+    ]);
+    assert_ok(&o);
+
+    // With --snapshot the guest writes (and sees its write), but the file stays byte-identical.
+    let o = boot(&[
+        "--disk",
+        d,
+        "--snapshot",
+        "--smp",
+        "1",
+        "--send",
+        "echo scratch > tmp\\n",
+        "--send",
+        "cat tmp\\n",
+        "--until",
+        "$ scratch\\n",
+        "-q",
+    ]);
+    assert_ok(&o);
+    assert_eq!(
+        std::fs::read(&disk).unwrap(),
+        written,
+        "--snapshot left the image untouched"
+    );
+
+    // The bundled fs.img is an overlay too: the shipped file never changes.
+    let o = boot(&[
+        "--smp",
+        "1",
+        "--send",
+        "echo scratch > tmp\\n",
+        "--send",
+        "cat tmp\\n",
+        "--until",
+        "$ scratch\\n",
+        "-q",
+    ]);
+    assert_ok(&o);
+    assert_eq!(std::fs::read(images::fs_path()).unwrap(), images::FS_IMG);
+}
+
+#[test]
+fn timeout_ends_an_idle_shell_with_124() {
+    let o = Command::new(env!("CARGO_BIN_EXE_emu-cli"))
+        .args(["boot", "--clock", "host", "--timeout", "2", "-q"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(124), "{}", text(&o.stderr));
+}
+
+#[test]
+fn kernel_given_by_path_boots_without_a_disk() {
+    // The bundled kernel given by path boots like the default (no disk: it stops at the
+    // virtio probe or panics; either way the CLI must load it and run it until the limit).
+    let kernel = images::kernel_path();
+    assert!(Path::new(kernel).exists());
+    let o = Command::new(env!("CARGO_BIN_EXE_emu-cli"))
+        .arg("boot")
+        .arg(kernel)
+        .args(["--max-insns", "2000000", "-q"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(124), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("kernel is booting"),
+        "{}",
+        text(&o.stdout)
+    );
+}
