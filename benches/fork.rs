@@ -9,8 +9,9 @@
 //! and the booted machine serves every iteration. Criterion reports host time per fork, from
 //! fork to the child's reaping by `wait`, from console timestamps: forkbench prints one line per
 //! mode when that mode's M forks are done. The first mode (`exit`) follows forkbench's set-up
-//! (growing the process, probing the counters), so its time is that of `forkbench N M+1` minus a
-//! calibrated `forkbench N 1`. Guest cycles per fork, parsed from forkbench's own output, are
+//! (growing the process, probing the counters), so its host time is the time to its line scaled
+//! by the share of guest instructions the exit loop took (its `rdcycle` sum; on one hart
+//! `cycle` = `instret`). Guest cycles per fork, parsed from forkbench's own output, are
 //! printed as a table on stderr at the end. Expected shape: COW fork cost grows with the
 //! page-table size only, eager fork with the bytes; a child writing every page costs about the
 //! same under both.
@@ -21,7 +22,7 @@
 
 mod common;
 
-use common::{Guest, Stopwatch};
+use common::{instret, Guest, Stopwatch};
 use criterion::{
     criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
@@ -41,12 +42,17 @@ fn forkbench(g: &mut Guest, mib: u64, forks: u64) -> ForkRun {
     g.console.push_input(cmd.as_bytes());
     g.console.push_input(b"\n");
     let start = Stopwatch::start();
+    let insns_at_start = instret(&g.machine);
     let mut seen: [Option<Duration>; 3] = [None; 3];
-    let output = g.wait_for("\n$ ", |out, _| {
+    let mut insns_at_exit_line = 0;
+    let output = g.wait_for("\n$ ", |out, m| {
         for (k, mode) in MODES.iter().enumerate() {
             if seen[k].is_none() && common::find(out, format!("mode={mode} ").as_bytes()).is_some()
             {
                 seen[k] = Some(start.elapsed());
+                if k == 0 {
+                    insns_at_exit_line = instret(m);
+                }
             }
         }
     });
@@ -55,10 +61,26 @@ fn forkbench(g: &mut Guest, mib: u64, forks: u64) -> ForkRun {
         "`{cmd}` failed:\n{output}"
     );
     let t = seen.map(Option::unwrap);
+    // The exit phase follows the set-up: keep the share of it that the guest spent in the exit
+    // loop (its rdcycle sum; cycle = instret on one hart) of all instructions since the send.
+    let exit_loop = cycle_sums(&output, "exit").map_or(0, |(_, total)| total);
+    let share = exit_loop as f64 / (insns_at_exit_line - insns_at_start).max(1) as f64;
     ForkRun {
-        phase: [t[0], t[1] - t[0], t[2] - t[1]],
+        phase: [t[0].mul_f64(share.min(1.0)), t[1] - t[0], t[2] - t[1]],
         output,
     }
+}
+
+/// `(fork_sum, total_sum)` cycles of `mode` from forkbench's `counter=cycle` line.
+fn cycle_sums(output: &str, mode: &str) -> Option<(u64, u64)> {
+    let line = output
+        .lines()
+        .find(|l| l.contains(&format!("mode={mode} ")) && l.contains("counter=cycle"))?;
+    let field = |name: &str| -> Option<u64> {
+        line.split_whitespace()
+            .find_map(|w| w.strip_prefix(name)?.parse().ok())
+    };
+    Some((field("fork_sum=")?, field("total_sum=")?))
 }
 
 /// `(fork, total)` cycles per fork of `mode` from forkbench's `counter=cycle` line.
@@ -85,19 +107,11 @@ fn fork(c: &mut Criterion) {
     ] {
         let mut g = Guest::boot(kernel, 1);
         for mib in [1, big] {
-            // The set-up plus one exit-mode fork, subtracted from the exit phase below.
-            let calibration = (0..2)
-                .map(|_| forkbench(&mut g, mib, 1).phase[0])
-                .sum::<Duration>()
-                / 2;
             // Guest cycles (and a first host timing) from one run of 8 forks per mode.
             let run = forkbench(&mut g, mib, 8);
             for (k, mode) in MODES.iter().enumerate() {
                 let cycles = guest_cycles(&run.output, mode);
-                let host = match k {
-                    0 => run.phase[0].saturating_sub(calibration) / 7,
-                    _ => run.phase[k] / 8,
-                };
+                let host = run.phase[k] / 8;
                 table.push((kernel_name, mib, *mode, cycles, host));
             }
             let mut group = c.benchmark_group(format!("fork/{kernel_name}/{mib}MiB"));
@@ -105,14 +119,7 @@ fn fork(c: &mut Criterion) {
             group.throughput(Throughput::Elements(1));
             for (k, mode) in MODES.iter().enumerate() {
                 group.bench_function(BenchmarkId::from_parameter(mode), |b| {
-                    b.iter_custom(|iters| {
-                        if k == 0 {
-                            let run = forkbench(&mut g, mib, iters + 1);
-                            run.phase[0].saturating_sub(calibration)
-                        } else {
-                            forkbench(&mut g, mib, iters).phase[k]
-                        }
-                    })
+                    b.iter_custom(|iters| forkbench(&mut g, mib, iters).phase[k])
                 });
             }
             group.finish();

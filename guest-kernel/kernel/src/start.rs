@@ -56,9 +56,6 @@ pub extern "C" fn start() -> ! {
     w_pmpaddr0(0x3f_ffff_ffff_ffff);
     w_pmpcfg0(0xf);
     timerinit();
-    // Let S and U mode read cycle, time and instret (forkbench measures with rdcycle).
-    w_mcounteren(r_mcounteren() | 7);
-    w_scounteren(7);
     // Keep the hart id in tp for cpuid().
     w_tp(r_mhartid());
     // SAFETY: mepc/mstatus are set up for the jump to kmain in S-mode.
