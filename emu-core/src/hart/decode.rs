@@ -186,109 +186,81 @@ impl Insn {
 }
 
 impl Insn {
-    /// Pack into the decode cache's storage format: one byte per field, so the hot loop loads
-    /// each field with a single byte load. Register fields are masked to 0..=31 here, which is
-    /// what lets the interpreter index the register file without a bounds check.
+    /// Pack into two words (the decode cache's storage format: loading two `u64`s and
+    /// extracting fields with shifts keeps the hot loop in registers).
     #[inline(always)]
     pub fn pack(&self) -> PackedInsn {
-        PackedInsn {
-            op: self.op as u8,
-            rd: self.rd & 31,
-            rs1: self.rs1 & 31,
-            rs2: self.rs2 & 31,
-            rs3: self.rs3 & 31,
-            rm: self.rm,
-            len: self.len,
-            _pad: 0,
-            imm: self.imm,
-            raw: self.raw,
-        }
+        PackedInsn(
+            self.op as u64
+                | (self.rd as u64) << 8
+                | (self.rs1 as u64) << 16
+                | (self.rs2 as u64) << 24
+                | (self.rs3 as u64) << 32
+                | (self.rm as u64) << 40
+                | (self.len as u64) << 48,
+            self.imm as u32 as u64 | (self.raw as u64) << 32,
+        )
     }
 }
 
-/// An [`Insn`] packed into 16 bytes; `PackedInsn::UNDECODED` (all zero) is an empty slot.
-/// Fields are private: [`Insn::pack`] is the only way to make one, so `rd`, `rs1`, `rs2`, `rs3`
-/// are always in 0..=31.
+/// An [`Insn`] packed into two words; `PackedInsn::UNDECODED` (all zero) is an empty slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(C)]
-pub struct PackedInsn {
-    op: u8,
-    rd: u8,
-    rs1: u8,
-    rs2: u8,
-    rs3: u8,
-    rm: u8,
-    len: u8,
-    _pad: u8,
-    imm: i32,
-    raw: u32,
-}
+pub struct PackedInsn(u64, u64);
 
 impl PackedInsn {
     /// The empty decode-cache slot.
-    pub const UNDECODED: PackedInsn = PackedInsn {
-        op: 0,
-        rd: 0,
-        rs1: 0,
-        rs2: 0,
-        rs3: 0,
-        rm: 0,
-        len: 0,
-        _pad: 0,
-        imm: 0,
-        raw: 0,
-    };
+    pub const UNDECODED: PackedInsn = PackedInsn(0, 0);
     /// Whether this slot holds no decoded instruction.
     #[inline(always)]
     pub fn is_undecoded(&self) -> bool {
-        self.op == Op::Undecoded as u8
+        self.0 as u8 == Op::Undecoded as u8
     }
     /// The operation.
     #[inline(always)]
     pub fn op(self) -> Op {
-        // SAFETY: `op` was written by `Insn::pack` from a valid `Op` (`Op` is `repr(u8)`), or
-        // is 0 = `Op::Undecoded` in an empty slot.
-        unsafe { std::mem::transmute::<u8, Op>(self.op) }
+        // SAFETY: the low byte was written by `Insn::pack` from a valid `Op` (`Op` is
+        // `repr(u8)`), or is 0 = `Op::Undecoded` in an empty slot.
+        unsafe { std::mem::transmute::<u8, Op>(self.0 as u8) }
     }
     /// Destination register, 0..=31.
     #[inline(always)]
     pub fn rd(self) -> usize {
-        self.rd as usize
+        (self.0 >> 8) as usize & 31
     }
     /// First source register (or CSR zimm), 0..=31.
     #[inline(always)]
     pub fn rs1(self) -> usize {
-        self.rs1 as usize
+        (self.0 >> 16) as usize & 31
     }
     /// Second source register, 0..=31.
     #[inline(always)]
     pub fn rs2(self) -> usize {
-        self.rs2 as usize
+        (self.0 >> 24) as usize & 31
     }
     /// Third source register or AMO funct5, 0..=31.
     #[inline(always)]
     pub fn rs3(self) -> usize {
-        self.rs3 as usize
+        (self.0 >> 32) as usize & 31
     }
     /// Rounding-mode field.
     #[inline(always)]
     pub fn rm(self) -> u8 {
-        self.rm
+        (self.0 >> 40) as u8
     }
     /// Length in bytes (2 or 4).
     #[inline(always)]
     pub fn length(self) -> u64 {
-        self.len as u64
+        (self.0 >> 48) as u8 as u64
     }
     /// Sign-extended immediate.
     #[inline(always)]
     pub fn imm(self) -> i32 {
-        self.imm
+        self.1 as u32 as i32
     }
     /// Original instruction bits.
     #[inline(always)]
     pub fn raw(self) -> u32 {
-        self.raw
+        (self.1 >> 32) as u32
     }
     /// The instruction as a struct.
     pub fn unpack(self) -> Insn {
