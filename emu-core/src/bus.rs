@@ -180,6 +180,46 @@ impl Ram {
         }
         false
     }
+    /// Hot-path load: the `N` bytes (1, 2, 4, 8) at physical `paddr`, little-endian and
+    /// zero-extended, or `None` when they do not lie wholly in RAM.
+    #[inline(always)]
+    pub(crate) fn load_pa<const N: usize>(&self, paddr: u64) -> Option<u64> {
+        let off = paddr.wrapping_sub(self.base);
+        if off > (self.data.len() as u64).wrapping_sub(N as u64) || self.data.len() < N {
+            return None;
+        }
+        let mut w = [0u8; 8];
+        // SAFETY: `off + N <= data.len()` was checked just above (and `N <= data.len()`, so
+        // the subtraction did not wrap). Measured hot path: one compare instead of two
+        // bounds checks per guest load.
+        unsafe {
+            std::ptr::copy_nonoverlapping(self.data.as_ptr().add(off as usize), w.as_mut_ptr(), N)
+        };
+        Some(u64::from_le_bytes(w))
+    }
+    /// Hot-path store of the low `N` bytes (1, 2, 4, 8) of `value` at physical `paddr`:
+    /// `None` when they do not lie wholly in RAM (nothing written), else whether the store hit
+    /// a page holding decoded code (which it invalidated, see [`Ram::note_write`]).
+    #[inline(always)]
+    pub(crate) fn store_pa<const N: usize>(&mut self, paddr: u64, value: u64) -> Option<bool> {
+        let off = paddr.wrapping_sub(self.base);
+        if off > (self.data.len() as u64).wrapping_sub(N as u64) || self.data.len() < N {
+            return None;
+        }
+        let off = off as usize;
+        let bytes = value.to_le_bytes();
+        // SAFETY: `off + N <= data.len()` was checked above. Measured hot path.
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.data.as_mut_ptr().add(off), N)
+        };
+        let page = off >> 12;
+        // `page < code_page.len()` since `off < data.len()` and `code_page` has one entry per
+        // started page; a page-crossing store takes `note_write` for both pages.
+        if (off & 0xfff) > 0x1000 - N || self.code_page[page] != 0 {
+            return Some(self.note_write(off, N));
+        }
+        Some(false)
+    }
     /// Offset of `paddr` in RAM when `[paddr, paddr + len)` lies wholly in RAM.
     #[inline(always)]
     pub(crate) fn offset_of(&self, paddr: u64, len: u64) -> Option<usize> {

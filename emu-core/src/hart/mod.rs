@@ -22,6 +22,10 @@ use decode_cache::{DecodeCache, SLOTS_PER_PAGE};
 use mmu::{Access, TlbEntry, NO_TAG, TLB_SIZE};
 use trap::{cause, Trap};
 
+/// A `Trap::cause` that is no trap: `execute` met an empty decode-cache slot and the run loop
+/// must decode it and retry (no real cause has every bit set).
+pub(crate) const REFETCH: u64 = u64::MAX;
+
 /// Why [`Hart::run`] returned to the machine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HartExit {
@@ -155,13 +159,34 @@ impl Hart {
         // The pc lives in a local (a register) while instructions execute; `self.pc` is
         // written back before anything that reads it: traps, slow fetches, exits.
         let mut pc = self.pc;
+        // One compare per instruction decides the fast path: `pc` is in the current fetch
+        // page. Everything else — a new page, a fetch fault, and anything that needs attention
+        // (whose setters drop the fetch page, see `Hart::attend`) — takes the slow branch.
         while left != 0 {
             left -= 1;
-            let packed = self.fetch_cached(pc);
-            let insn = if !packed.is_undecoded() {
-                packed
+            let insn = if pc >> 12 == self.fetch_vpn {
+                let i = self.fetch_base + ((pc as usize & 0xfff) >> 1);
+                debug_assert!(i < self.dcache.insns.len());
+                // SAFETY: `fetch_vpn` is valid only while `fetch_base` indexes a whole page of
+                // `dcache.insns`: both are set together in `fetch_slow` after `page_index` grew
+                // the vector, and every place that shrinks it (`DecodeCache::clear`: fence.i,
+                // capacity in `page_index` before `fetch_slow` sets them again) or changes
+                // translation (`tlb_flush`) resets `fetch_vpn` to `NO_TAG`, which no `pc >> 12`
+                // equals. Measured hot path: removes a bounds check from every fetch.
+                unsafe { *self.dcache.insns.get_unchecked(i) }
             } else {
                 self.pc = pc;
+                if self.attention {
+                    // Not a step: nothing executes here.
+                    left += 1;
+                    self.attention = false;
+                    if let Some(e) = self.exit.take() {
+                        return (e, budget - left - traps);
+                    }
+                    self.check_interrupts();
+                    pc = self.pc;
+                    continue;
+                }
                 match self.fetch_slow(bus) {
                     Ok(insn) => insn,
                     Err(t) => {
@@ -179,23 +204,36 @@ impl Hart {
                 }
                 Err(t) => {
                     self.pc = pc;
+                    if t.cause == REFETCH {
+                        // An empty slot of the current page: decode it through the slow
+                        // branch; not a step.
+                        left += 1;
+                        self.fetch_vpn = NO_TAG;
+                        continue;
+                    }
                     self.take_trap(t);
                     traps += 1;
                     pc = self.pc;
                 }
             }
-            if self.attention {
-                self.attention = false;
-                self.pc = pc;
-                if let Some(e) = self.exit.take() {
-                    return (e, budget - left - traps);
-                }
-                self.check_interrupts();
-                pc = self.pc;
-            }
         }
         self.pc = pc;
+        if self.attention {
+            self.attention = false;
+            if let Some(e) = self.exit.take() {
+                return (e, budget - traps);
+            }
+        }
         (HartExit::Budget, budget - traps)
+    }
+
+    /// Ask the run loop to look (exit request, interrupt change) before the next instruction:
+    /// dropping the fetch page sends the next fetch to the loop's slow branch, which checks
+    /// `attention` — so the fast path needs no separate check.
+    #[inline(always)]
+    pub(crate) fn attend(&mut self) {
+        self.attention = true;
+        self.fetch_vpn = NO_TAG;
     }
 
     /// Take the highest-priority pending and enabled interrupt, if any.
@@ -208,26 +246,7 @@ impl Hart {
     /// An MMIO access set `bus.event`: finish the instruction, then return to the machine.
     pub(crate) fn exit_event(&mut self) {
         self.exit = Some(HartExit::Event);
-        self.attention = true;
-    }
-
-    /// The instruction at `pc` from the decode cache when the fetch page is current, else
-    /// [`PackedInsn::UNDECODED`] (then [`Hart::fetch_slow`] takes over).
-    #[inline(always)]
-    fn fetch_cached(&self, pc: u64) -> PackedInsn {
-        if pc >> 12 == self.fetch_vpn {
-            let i = self.fetch_base + ((pc as usize & 0xfff) >> 1);
-            debug_assert!(i < self.dcache.insns.len());
-            // SAFETY: `fetch_vpn` is valid only while `fetch_base` indexes a whole page of
-            // `dcache.insns`: both are set together in `fetch_slow` after `page_index` grew the
-            // vector, and every place that shrinks it (`DecodeCache::clear`: fence.i, capacity
-            // in `page_index` before `fetch_slow` sets them again) or changes translation
-            // (`tlb_flush`) resets `fetch_vpn` to `NO_TAG`, which no `pc >> 12` equals.
-            // Measured hot path: removes a bounds check from every instruction fetch.
-            unsafe { *self.dcache.insns.get_unchecked(i) }
-        } else {
-            PackedInsn::UNDECODED
-        }
+        self.attend();
     }
 
     /// Translate `pc`, find (or make) its decode-cache page, decode the instruction if needed.
