@@ -6,7 +6,7 @@ use std::sync::{mpsc, Arc};
 
 use anyhow::{anyhow, Result};
 
-use crate::console::{SessionConsole, StopFlag};
+use crate::console::{GuestClock, SessionConsole, StopFlag};
 use crate::host_files::{self, KernelFormat};
 use crate::options::{parse_size, BootArgs, Clock, OnOff};
 use crate::outcome::{exit_status, RunEnd};
@@ -133,6 +133,7 @@ pub fn run(args: &BootArgs) -> Result<i32> {
     let mut machine = machine_glue::build_machine(&plan, &kernel, &kernel_name)?;
 
     let stop = Arc::new(StopFlag::new());
+    let clock = Arc::new(GuestClock::new());
     let interactive = terminal::stdin_is_terminal();
     let stdout_tty = terminal::stdout_is_terminal();
     terminal::install_panic_hook();
@@ -146,7 +147,8 @@ pub fn run(args: &BootArgs) -> Result<i32> {
         Some(keys_rx),
         stop.clone(),
     )
-    .with_until(args.until.as_ref().map(|t| t.0.clone()));
+    .with_until(args.until.as_ref().map(|t| t.0.clone()))
+    .with_pacing(clock.clone(), machine_glue::SEND_QUIET_TICKS);
 
     if !args.quiet {
         let keys = if interactive {
@@ -166,7 +168,7 @@ pub fn run(args: &BootArgs) -> Result<i32> {
     };
     let console = console.with_crlf(raw.is_some() && stdout_tty);
 
-    let (end, stats) = machine_glue::run_machine(&mut machine, console, &stop, args);
+    let (end, stats) = machine_glue::run_machine(&mut machine, console, &stop, &clock, args);
     drop(raw);
 
     let (status, message) = exit_status(&end);

@@ -4,12 +4,18 @@
 //! Input is held back until the guest has printed its first byte: a kernel resets the UART's
 //! FIFOs when it initialises the UART (xv6's `uartinit` writes FCR with the clear bits), and
 //! bytes typed before that would be lost. The `--send` texts are typed first, in order, one byte
-//! each time the UART asks for one; keys from stdin follow. Since the UART asks at points fixed
-//! by the guest's execution, a run with `--send` is as reproducible as one without.
+//! each time the UART asks for one; keys from stdin follow.
+//!
+//! With pacing ([`SessionConsole::with_pacing`]) each `--send` text waits until the guest's
+//! output has been quiet for a while of *guest* time (the [`GuestClock`], which the run loop's
+//! stop predicate updates from `mtime`): the text is typed at the shell prompt, after the
+//! previous command's output, as a person would. Since guest time and the points where the UART
+//! asks for input are fixed by the guest's execution, a run with `--send` is as reproducible as
+//! one without (with the virtual clock).
 
 use std::collections::VecDeque;
 use std::io::Write;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 
@@ -72,6 +78,25 @@ impl StopFlag {
     }
 }
 
+/// Guest time as the console sees it: `mtime` ticks, published by the run loop between rounds.
+#[derive(Debug, Default)]
+pub struct GuestClock(AtomicU64);
+
+impl GuestClock {
+    /// A clock at tick 0.
+    pub fn new() -> GuestClock {
+        GuestClock::default()
+    }
+    /// Publishes the current `mtime`.
+    pub fn set(&self, ticks: u64) {
+        self.0.store(ticks, Ordering::Relaxed);
+    }
+    /// The last published `mtime`.
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
 /// Streaming substring search over the console output (the pattern may span writes).
 #[derive(Debug, Clone)]
 pub struct UntilMatcher {
@@ -112,8 +137,14 @@ pub struct SessionConsole<W: Write> {
     last_out: u8,
     until: Option<UntilMatcher>,
     stop: Arc<StopFlag>,
-    /// The `--send` bytes not yet read by the guest.
-    send: VecDeque<u8>,
+    /// The `--send` texts not yet started.
+    send: VecDeque<Vec<u8>>,
+    /// The rest of the text being typed.
+    typing: VecDeque<u8>,
+    /// Guest time and how many ticks of quiet output each `--send` text waits for.
+    pacing: Option<(Arc<GuestClock>, u64)>,
+    /// Guest time of the last output byte.
+    last_output: u64,
     live: Option<Receiver<u8>>,
     /// Whether the guest has printed anything (input is held back until it has).
     guest_started: bool,
@@ -133,7 +164,10 @@ impl<W: Write> SessionConsole<W> {
             last_out: 0,
             until: None,
             stop,
-            send: send.into_iter().flatten().collect(),
+            send: send.into_iter().filter(|t| !t.is_empty()).collect(),
+            typing: VecDeque::new(),
+            pacing: None,
+            last_output: 0,
             live,
             guest_started: false,
         }
@@ -142,6 +176,13 @@ impl<W: Write> SessionConsole<W> {
     /// Requests [`StopCause::UntilMatched`] once the output contains `pattern`.
     pub fn with_until(mut self, pattern: Option<Vec<u8>>) -> Self {
         self.until = pattern.map(UntilMatcher::new);
+        self
+    }
+
+    /// Types each `--send` text only once the output has been quiet for `quiet_ticks` of the
+    /// guest time `clock` tells.
+    pub fn with_pacing(mut self, clock: Arc<GuestClock>, quiet_ticks: u64) -> Self {
+        self.pacing = Some((clock, quiet_ticks));
         self
     }
 
@@ -162,8 +203,19 @@ impl<W: Write> SessionConsole<W> {
         if !self.guest_started {
             return None;
         }
-        if let Some(b) = self.send.pop_front() {
+        if let Some(b) = self.typing.pop_front() {
             return Some(b);
+        }
+        if !self.send.is_empty() {
+            let quiet = match &self.pacing {
+                Some((clock, ticks)) => clock.get().saturating_sub(self.last_output) >= *ticks,
+                None => true,
+            };
+            if !quiet {
+                return None;
+            }
+            self.typing = self.send.pop_front().unwrap_or_default().into();
+            return self.typing.pop_front();
         }
         self.live.as_ref()?.try_recv().ok()
     }
@@ -174,6 +226,9 @@ impl<W: Write> SessionConsole<W> {
             return;
         }
         self.guest_started = true;
+        if let Some((clock, _)) = &self.pacing {
+            self.last_output = clock.get();
+        }
         let result = if self.crlf {
             self.write_crlf(bytes)
         } else {
@@ -246,6 +301,32 @@ mod tests {
         assert_eq!(drain(&mut c), b"a\nb\nk");
         tx.send(b'z').unwrap();
         assert_eq!(c.read_byte(), Some(b'z'));
+    }
+
+    #[test]
+    fn paced_texts_wait_for_quiet_output() {
+        let clock = Arc::new(GuestClock::new());
+        let (c, _) = console(&[b"ls\n", b"cowtest\n"]);
+        let mut c = c.with_pacing(clock.clone(), 100);
+        clock.set(1000);
+        c.write_bytes(b"booting\n");
+        clock.set(1099);
+        assert_eq!(c.read_byte(), None, "output was 99 ticks ago");
+        clock.set(1100);
+        assert_eq!(c.read_byte(), Some(b'l'));
+        c.write_bytes(b"l"); // the echo
+        assert_eq!(
+            c.read_byte(),
+            Some(b's'),
+            "a text started is typed to its end"
+        );
+        assert_eq!(c.read_byte(), Some(b'\n'));
+        clock.set(1150);
+        c.write_bytes(b"s\nREADME\n$ ");
+        clock.set(1249);
+        assert_eq!(c.read_byte(), None);
+        clock.set(1250);
+        assert_eq!(drain(&mut c), b"cowtest\n");
     }
 
     #[test]

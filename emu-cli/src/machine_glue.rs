@@ -10,7 +10,7 @@ use emu_core::{
 };
 
 use crate::boot::{BootPlan, DiskSource};
-use crate::console::{SessionConsole, StopFlag};
+use crate::console::{GuestClock, SessionConsole, StopFlag};
 use crate::options::{BootArgs, Clock};
 use crate::outcome::{RunEnd, StatsReport};
 
@@ -65,6 +65,10 @@ pub fn build_machine(plan: &BootPlan, kernel: &[u8], kernel_name: &str) -> Resul
     Ok(machine)
 }
 
+/// How long the console output must be quiet before the next `--send` text is typed: 200 ms of
+/// guest time (the shell has printed its prompt and waits).
+pub const SEND_QUIET_TICKS: u64 = emu_core::dev::clint::MTIME_HZ / 5;
+
 /// The `--stats` report of a machine's counters.
 pub fn stats_report(stats: &MachineStats) -> StatsReport {
     StatsReport {
@@ -97,6 +101,7 @@ pub fn run_machine<W: Write + 'static>(
     machine: &mut Machine,
     console: SessionConsole<W>,
     stop: &Arc<StopFlag>,
+    clock: &GuestClock,
     args: &BootArgs,
 ) -> (RunEnd, StatsReport) {
     machine.set_console(Box::new(console));
@@ -104,6 +109,9 @@ pub fn run_machine<W: Write + 'static>(
         max_insns: args.max_insns,
         timeout: args.timeout,
     };
-    let reason = machine.run_until(&limits, &mut |_| stop.is_set());
+    let reason = machine.run_until(&limits, &mut |m| {
+        clock.set(m.bus().clint.mtime);
+        stop.is_set()
+    });
     (run_end(reason, stop, args), stats_report(&machine.stats()))
 }

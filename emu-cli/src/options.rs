@@ -78,8 +78,9 @@ pub struct BootArgs {
     #[arg(long, value_name = "N")]
     pub max_insns: Option<u64>,
 
-    /// Text typed into the console once the guest has started printing; `\n`, `\r`, `\t`,
-    /// `\\`, `\xHH` escapes are honoured. Repeatable: texts are typed in order.
+    /// Text typed into the console once the guest has printed and then been quiet for 200 ms of
+    /// guest time (at the prompt); `\n`, `\r`, `\t`, `\\`, `\xHH` escapes are honoured.
+    /// Repeatable: each text waits for the output of the one before to settle.
     #[arg(long, value_name = "TEXT", value_parser = parse_console_text)]
     pub send: Vec<ConsoleText>,
 
