@@ -9,11 +9,10 @@
 mod common;
 
 use common::{
-    instret, loop_image, run_loop_image, Guest, LoopKind, Stopwatch, LOOP_OVERHEAD_INSNS,
+    instret, loop_image, run_loop_image, time_loop_runs, Guest, LoopKind, Stopwatch,
+    LOOP_OVERHEAD_INSNS,
 };
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use emu_core::machine::RunLimits;
-use emu_core::{Machine, MachineConfig};
 use std::time::{Duration, Instant};
 
 /// Loop iterations per measured run: about 2·10⁸ instructions.
@@ -62,17 +61,7 @@ fn mips(c: &mut Criterion) {
         );
         group.throughput(Throughput::Elements(insns));
         group.bench_function(kind.name(), |b| {
-            b.iter_custom(|iters| {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    let mut m = Machine::new(MachineConfig::default()).unwrap();
-                    m.load_kernel(&image, "loop.bin").unwrap();
-                    let t = Stopwatch::start();
-                    m.run_until(&RunLimits::default(), &mut |_| false);
-                    total += t.elapsed();
-                }
-                total
-            })
+            b.iter_custom(|iters| time_loop_runs(&image, iters))
         });
     }
     group.finish();

@@ -17,12 +17,10 @@
 mod common;
 
 use common::{
-    cpu_time_mode, loop_image, qemu_available, qemu_run_raw, Guest, LoopKind, QemuGuest, Stopwatch,
-    LOOP_OVERHEAD_INSNS,
+    cpu_time_mode, loop_image, qemu_available, qemu_run_raw, time_loop_runs, Guest, LoopKind,
+    QemuGuest, Stopwatch, LOOP_OVERHEAD_INSNS,
 };
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use emu_core::machine::RunLimits;
-use emu_core::{Machine, MachineConfig};
 use std::time::{Duration, Instant};
 
 /// Loop iterations per rvcow run (about 2·10⁸ instructions) and per QEMU run.
@@ -57,17 +55,7 @@ fn loops(c: &mut Criterion) {
             OUR_ITERATIONS * kind.insns_per_iteration() + LOOP_OVERHEAD_INSNS,
         ));
         group.bench_function("rvcow", |b| {
-            b.iter_custom(|iters| {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    let mut m = Machine::new(MachineConfig::default()).unwrap();
-                    m.load_kernel(&image, "loop.bin").unwrap();
-                    let t = Stopwatch::start();
-                    m.run_until(&RunLimits::default(), &mut |_| false);
-                    total += t.elapsed();
-                }
-                total
-            })
+            b.iter_custom(|iters| time_loop_runs(&image, iters))
         });
         if let Some(startup) = startup {
             let path = dir.path().join(format!("{}.bin", kind.name()));

@@ -127,6 +127,21 @@ pub fn run_loop_image(image: &[u8]) -> u64 {
     m.stats().instret.iter().sum()
 }
 
+/// Host time (wall, or CPU under `RVCOW_BENCH_TIME=cpu`) of `iters` runs of a loop image, each
+/// on a fresh one-hart machine; building and loading the machine is not timed. For criterion's
+/// `iter_custom`.
+pub fn time_loop_runs(image: &[u8], iters: u64) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        let mut m = Machine::new(MachineConfig::default()).expect("machine");
+        m.load_kernel(image, "loop.bin").expect("loop image loads");
+        let t = Stopwatch::start();
+        m.run_until(&RunLimits::default(), &mut |_| false);
+        total += t.elapsed();
+    }
+    total
+}
+
 /// Guest instructions retired by all harts of `m`.
 pub fn instret(m: &Machine) -> u64 {
     m.stats().instret.iter().sum()
