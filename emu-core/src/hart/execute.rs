@@ -164,7 +164,7 @@ impl Hart {
 
     // ---- execution ----------------------------------------------------------------------
 
-    /// Execute `insn` at `pc` (the run loop keeps `pc` in a local; `self.pc` is stale here):
+    /// Execute `insn` at `pc`, whose successor is `next` = `pc` + length (the run loop keeps `pc` in a local; `self.pc` is stale here):
     /// on success update registers and memory and return the next pc; on a trap return it for
     /// [`Hart::take_trap`] (the caller stores `pc` first).
     #[inline(always)]
@@ -173,8 +173,10 @@ impl Hart {
         bus: &mut Bus,
         insn: PackedInsn,
         pc: u64,
+        next: u64,
     ) -> Result<u64, Trap> {
-        let mut next = pc.wrapping_add(insn.length());
+        debug_assert_eq!(next, pc.wrapping_add(insn.length()));
+        let mut next = next;
         let rd = insn.rd();
         // SAFETY (the three unchecked indexings below): `PackedInsn::rd`/`rs1`/`rs2` mask
         // their result to 0..=31, and `x` has 32 entries.
