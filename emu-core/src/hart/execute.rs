@@ -332,8 +332,9 @@ impl Hart {
                 self.tlb_flush();
             }
             Op::Csrrw | Op::Csrrs | Op::Csrrc | Op::Csrrwi | Op::Csrrsi | Op::Csrrci => {
-                self.exec_csr(insn, a)?;
-                self.x[0] = 0;
+                // The run loop brings `instret` up to date and calls `exec_csr_step`.
+                let _ = a;
+                return Err(Trap::new(super::CSR_STEP, 0));
             }
             Op::LrW | Op::LrD => {
                 let size = if insn.op() == Op::LrW { 4 } else { 8 };
@@ -437,6 +438,16 @@ impl Hart {
             }
         }
         Ok(next)
+    }
+
+    /// A Zicsr instruction at `pc` (called by the run loop once `instret` is up to date): the
+    /// next pc, or the trap.
+    #[inline(never)]
+    pub(crate) fn exec_csr_step(&mut self, insn: PackedInsn, pc: u64) -> Result<u64, Trap> {
+        let a = self.x[insn.rs1()];
+        self.exec_csr(insn, a)?;
+        self.x[0] = 0;
+        Ok(pc.wrapping_add(insn.length()))
     }
 
     /// Zicsr (Unprivileged ISA ch. 9): csrrw never reads when rd = x0; csrrs/csrrc (and the
