@@ -227,3 +227,27 @@ fn counters_respect_mcounteren_and_reset_restores_the_reset_state() {
     assert_eq!(hart.csr.mcounteren, 0);
     assert_eq!(hart.mtime, 42, "mtime belongs to the machine");
 }
+
+#[test]
+fn minstret_is_exact_when_read_after_traps_writes_and_budget_splits() {
+    // ecall traps (not retired) to a handler that skips it; minstret is read, written, read.
+    let (mut bus, mut hart) = setup(
+        "minstret",
+        "addi a0, a0, 1\n ecall\n csrr a1, minstret\n csrw minstret, a0\n addi a0, a0, 1\n \
+         csrr a2, minstret\n csrr a3, mcycle\n 1: j 1b\n.align 8\n\
+         handler: csrr t0, mepc\n addi t0, t0, 4\n csrw mepc, t0\n mret\n",
+    );
+    hart.csr.mtvec = HANDLER;
+    // Two runs: 1 step, then the rest.
+    let (_, n1) = hart.run(&mut bus, 1);
+    assert_eq!((n1, hart.instret()), (1, 1));
+    let (_, n2) = hart.run(&mut bus, 10);
+    // [ecall trap], 4 handler insns, csrr, csrw, addi, csrr, csrr: 10 steps, 9 retired.
+    assert_eq!(n2, 9);
+    // a1: addi + 4 handler instructions retired before the csrr.
+    assert_eq!(hart.x[11], 5);
+    // csrw minstret, 1 replaces its own increment: the addi makes it 2, the csrr reads 2.
+    assert_eq!(hart.x[12], 2);
+    assert_eq!(hart.x[13], 3, "mcycle counts like minstret");
+    assert_eq!(hart.instret(), 4);
+}

@@ -204,7 +204,9 @@ impl Insn {
 }
 
 /// An [`Insn`] packed into two words; `PackedInsn::UNDECODED` (all zero) is an empty slot.
+/// `repr(C)`: the run loop reads the length byte at [`PackedInsn::LENGTH_BYTE`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C)]
 pub struct PackedInsn(u64, u64);
 
 impl PackedInsn {
@@ -247,6 +249,9 @@ impl PackedInsn {
     pub fn rm(self) -> u8 {
         (self.0 >> 40) as u8
     }
+    /// Offset in memory of the byte of a `PackedInsn` that holds [`PackedInsn::length`]
+    /// (bits 48..56 of the first word).
+    pub const LENGTH_BYTE: usize = if cfg!(target_endian = "little") { 6 } else { 1 };
     /// Length in bytes (2 or 4).
     #[inline(always)]
     pub fn length(self) -> u64 {

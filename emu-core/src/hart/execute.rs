@@ -164,7 +164,7 @@ impl Hart {
 
     // ---- execution ----------------------------------------------------------------------
 
-    /// Execute `insn` at `pc` (the run loop keeps `pc` in a local; `self.pc` is stale here):
+    /// Execute `insn` at `pc`, whose successor is `next` = `pc` + length (the run loop keeps `pc` in a local; `self.pc` is stale here):
     /// on success update registers and memory and return the next pc; on a trap return it for
     /// [`Hart::take_trap`] (the caller stores `pc` first).
     #[inline(always)]
@@ -173,8 +173,10 @@ impl Hart {
         bus: &mut Bus,
         insn: PackedInsn,
         pc: u64,
+        next: u64,
     ) -> Result<u64, Trap> {
-        let mut next = pc.wrapping_add(insn.length());
+        debug_assert_eq!(next, pc.wrapping_add(insn.length()));
+        let mut next = next;
         let rd = insn.rd();
         // SAFETY (the three unchecked indexings below): `PackedInsn::rd`/`rs1`/`rs2` mask
         // their result to 0..=31, and `x` has 32 entries.
@@ -330,8 +332,9 @@ impl Hart {
                 self.tlb_flush();
             }
             Op::Csrrw | Op::Csrrs | Op::Csrrc | Op::Csrrwi | Op::Csrrsi | Op::Csrrci => {
-                self.exec_csr(insn, a)?;
-                self.x[0] = 0;
+                // The run loop brings `instret` up to date and calls `exec_csr_step`.
+                let _ = a;
+                return Err(Trap::new(super::CSR_STEP, 0));
             }
             Op::LrW | Op::LrD => {
                 let size = if insn.op() == Op::LrW { 4 } else { 8 };
@@ -435,6 +438,16 @@ impl Hart {
             }
         }
         Ok(next)
+    }
+
+    /// A Zicsr instruction at `pc` (called by the run loop once `instret` is up to date): the
+    /// next pc, or the trap.
+    #[inline(never)]
+    pub(crate) fn exec_csr_step(&mut self, insn: PackedInsn, pc: u64) -> Result<u64, Trap> {
+        let a = self.x[insn.rs1()];
+        self.exec_csr(insn, a)?;
+        self.x[0] = 0;
+        Ok(pc.wrapping_add(insn.length()))
     }
 
     /// Zicsr (Unprivileged ISA ch. 9): csrrw never reads when rd = x0; csrrs/csrrc (and the

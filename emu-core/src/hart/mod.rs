@@ -26,6 +26,11 @@ use trap::{cause, Trap};
 /// must decode it and retry (no real cause has every bit set).
 pub(crate) const REFETCH: u64 = u64::MAX;
 
+/// A `Trap::cause` that is no trap: `execute` met a CSR instruction, which the run loop executes
+/// itself after bringing `instret` up to date (the loop counts retired instructions in its
+/// budget, not per instruction in `instret`).
+pub(crate) const CSR_STEP: u64 = u64::MAX - 1;
+
 /// Why [`Hart::run`] returned to the machine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HartExit {
@@ -72,7 +77,8 @@ pub struct Hart {
     pub f: [u64; 32],
     /// The CSR file.
     pub csr: csr::Csrs,
-    /// `minstret` (and `mcycle`: one cycle per instruction).
+    /// `minstret` (and `mcycle`: one cycle per instruction). Inside [`Hart::run`] the loop
+    /// counts in its budget and writes this back before a CSR instruction and on return.
     instret: u64,
     /// Interrupt-pending lines driven by the board (MSIP, MTIP, MEIP, external SEIP).
     ext_irq: u64,
@@ -159,21 +165,38 @@ impl Hart {
         // The pc lives in a local (a register) while instructions execute; `self.pc` is
         // written back before anything that reads it: traps, slow fetches, exits.
         let mut pc = self.pc;
+        // `instret` is `base + (budget - left - traps)` after each step; `self.instret` is
+        // written back before a CSR instruction and at every return.
+        let mut base = self.instret;
         // One compare per instruction decides the fast path: `pc` is in the current fetch
         // page. Everything else — a new page, a fetch fault, and anything that needs attention
         // (whose setters drop the fetch page, see `Hart::attend`) — takes the slow branch.
         while left != 0 {
             left -= 1;
-            let insn = if pc >> 12 == self.fetch_vpn {
-                let i = self.fetch_base + ((pc as usize & 0xfff) >> 1);
-                debug_assert!(i < self.dcache.insns.len());
+            let (insn, next) = if pc >> 12 == self.fetch_vpn {
+                debug_assert!(self.fetch_base + SLOTS_PER_PAGE <= self.dcache.insns.len());
                 // SAFETY: `fetch_vpn` is valid only while `fetch_base` indexes a whole page of
                 // `dcache.insns`: both are set together in `fetch_slow` after `page_index` grew
                 // the vector, and every place that shrinks it (`DecodeCache::clear`: fence.i,
                 // capacity in `page_index` before `fetch_slow` sets them again) or changes
                 // translation (`tlb_flush`) resets `fetch_vpn` to `NO_TAG`, which no `pc >> 12`
-                // equals. Measured hot path: removes a bounds check from every fetch.
-                unsafe { *self.dcache.insns.get_unchecked(i) }
+                // equals. The slot of parcel `(pc & 0xffe) / 2` is `(pc & 0xffe) * 8` bytes
+                // into the page (16-byte slots), below `SLOTS_PER_PAGE * 16`.
+                // Measured hot path: the page address does not depend on `pc`, so the only
+                // work between `pc` and the load is one `and` (a short pc → fetch → pc chain).
+                // The length byte is read on its own, before the whole slot, so that the next
+                // pc waits for one load and one add only.
+                unsafe {
+                    let page = self.dcache.insns.as_ptr().add(self.fetch_base);
+                    let slot = page
+                        .cast::<u8>()
+                        .add((pc as usize & 0xffe) * (std::mem::size_of::<PackedInsn>() / 2));
+                    let len = slot.add(PackedInsn::LENGTH_BYTE).read();
+                    (
+                        slot.cast::<PackedInsn>().read(),
+                        pc.wrapping_add(len as u64),
+                    )
+                }
             } else {
                 self.pc = pc;
                 if self.attention {
@@ -181,6 +204,7 @@ impl Hart {
                     left += 1;
                     self.attention = false;
                     if let Some(e) = self.exit.take() {
+                        self.instret = base.wrapping_add(budget - left - traps);
                         return (e, budget - left - traps);
                     }
                     self.check_interrupts();
@@ -188,7 +212,7 @@ impl Hart {
                     continue;
                 }
                 match self.fetch_slow(bus) {
-                    Ok(insn) => insn,
+                    Ok(insn) => (insn, pc.wrapping_add(insn.length())),
                     Err(t) => {
                         self.take_trap(t);
                         traps += 1;
@@ -197,12 +221,9 @@ impl Hart {
                     }
                 }
             };
-            match self.execute(bus, insn, pc) {
-                Ok(next) => {
-                    pc = next;
-                    self.instret = self.instret.wrapping_add(1);
-                }
-                Err(t) => {
+            match self.execute(bus, insn, pc, next) {
+                Ok(next) => pc = next,
+                Err(mut t) => {
                     self.pc = pc;
                     if t.cause == REFETCH {
                         // An empty slot of the current page: decode it through the slow
@@ -211,6 +232,20 @@ impl Hart {
                         self.fetch_vpn = NO_TAG;
                         continue;
                     }
+                    if t.cause == CSR_STEP {
+                        // Retired before this instruction: all steps but this one and traps.
+                        self.instret = base.wrapping_add(budget - left - 1 - traps);
+                        match self.exec_csr_step(insn, pc) {
+                            Ok(next) => {
+                                pc = next;
+                                // A write to minstret set it to its value minus one.
+                                self.instret = self.instret.wrapping_add(1);
+                                base = self.instret.wrapping_sub(budget - left - traps);
+                                continue;
+                            }
+                            Err(t2) => t = t2,
+                        }
+                    }
                     self.take_trap(t);
                     traps += 1;
                     pc = self.pc;
@@ -218,6 +253,7 @@ impl Hart {
             }
         }
         self.pc = pc;
+        self.instret = base.wrapping_add(budget - traps);
         if self.attention {
             self.attention = false;
             if let Some(e) = self.exit.take() {
