@@ -9,7 +9,7 @@
 mod common;
 
 use common::{
-    instret, loop_image, run_loop_image, time_loop_runs, Guest, LoopKind, Stopwatch,
+    instret, loop_image, run_loop_image, time_boots_to_prompt, time_loop_runs, Guest, LoopKind,
     LOOP_OVERHEAD_INSNS,
 };
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -79,18 +79,7 @@ fn boot(c: &mut Criterion) {
         wall.as_secs_f64(),
         n as f64 / wall.as_secs_f64() / 1e6
     );
-    group.bench_function("to_prompt_3_harts", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let mut g = Guest::new(images::KERNEL_IMG, 3);
-                let t = Stopwatch::start();
-                g.wait_for("$ ", |_, _| {});
-                total += t.elapsed();
-            }
-            total
-        })
-    });
+    group.bench_function("to_prompt_3_harts", |b| b.iter_custom(time_boots_to_prompt));
     group.finish();
 }
 

@@ -17,8 +17,8 @@
 mod common;
 
 use common::{
-    cpu_time_mode, loop_image, qemu_available, qemu_run_raw, time_loop_runs, Guest, LoopKind,
-    QemuGuest, Stopwatch, LOOP_OVERHEAD_INSNS,
+    cpu_time_mode, loop_image, qemu_available, qemu_run_raw, time_boots_to_prompt, time_loop_runs,
+    Guest, LoopKind, QemuGuest, Stopwatch, LOOP_OVERHEAD_INSNS,
 };
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::time::{Duration, Instant};
@@ -80,18 +80,7 @@ fn loops(c: &mut Criterion) {
 fn boot(c: &mut Criterion) {
     let qemu = qemu_available();
     let mut group = c.benchmark_group("peer/boot_to_prompt");
-    group.bench_function("rvcow", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let mut g = Guest::new(images::KERNEL_IMG, 3);
-                let t = Stopwatch::start();
-                g.wait_for("$ ", |_, _| {});
-                total += t.elapsed();
-            }
-            total
-        })
-    });
+    group.bench_function("rvcow", |b| b.iter_custom(time_boots_to_prompt));
     if qemu {
         group.bench_function("qemu", |b| {
             b.iter_custom(|iters| {

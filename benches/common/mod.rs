@@ -142,6 +142,19 @@ pub fn time_loop_runs(image: &[u8], iters: u64) -> Duration {
     total
 }
 
+/// Host time (wall, or CPU under `RVCOW_BENCH_TIME=cpu`) of `iters` boots of the bundled kernel
+/// on 3 harts to the first `$ ` prompt; building the machine is not timed. For `iter_custom`.
+pub fn time_boots_to_prompt(iters: u64) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        let mut g = Guest::new(images::KERNEL_IMG, 3);
+        let t = Stopwatch::start();
+        g.wait_for("$ ", |_, _| {});
+        total += t.elapsed();
+    }
+    total
+}
+
 /// Guest instructions retired by all harts of `m`.
 pub fn instret(m: &Machine) -> u64 {
     m.stats().instret.iter().sum()
