@@ -304,6 +304,12 @@ impl Blk {
         Some((written + 1) as u32)
     }
 
+    /// The byte offset of an IN/OUT request whose data (`len` bytes) is a whole number of
+    /// sectors lying inside the disk; `None` otherwise (the request fails with IOERR).
+    fn request_range(&self, offset: Option<u64>, len: u64) -> Option<u64> {
+        offset.filter(|&o| len & (SECTOR_SIZE - 1) == 0 && self.disk.in_range(o, len))
+    }
+
     fn read_request(
         &mut self,
         ram: &mut Ram,
@@ -311,12 +317,9 @@ impl Blk {
         offset: Option<u64>,
         len: u64,
     ) -> (u8, u64) {
-        let Some(offset) = offset else {
+        let Some(offset) = self.request_range(offset, len) else {
             return (VIRTIO_BLK_S_IOERR, 0);
         };
-        if len & (SECTOR_SIZE - 1) != 0 || !self.disk.in_range(offset, len) {
-            return (VIRTIO_BLK_S_IOERR, 0);
-        }
         let mut data = vec![0u8; len as usize];
         if self.disk.read_at(offset, &mut data).is_err() {
             return (VIRTIO_BLK_S_IOERR, 0);
@@ -334,12 +337,9 @@ impl Blk {
         offset: Option<u64>,
         len: u64,
     ) -> (u8, u64) {
-        let Some(offset) = offset else {
+        let Some(offset) = self.request_range(offset, len) else {
             return (VIRTIO_BLK_S_IOERR, 0);
         };
-        if len & (SECTOR_SIZE - 1) != 0 || !self.disk.in_range(offset, len) {
-            return (VIRTIO_BLK_S_IOERR, 0);
-        }
         let mut data = vec![0u8; len as usize];
         if gather(ram, chain, 16, &mut data) != Some(len as usize) {
             return (VIRTIO_BLK_S_IOERR, 0);
