@@ -2,7 +2,8 @@
 //! on emu-core driven through its console, and the same guest under `qemu-system-riscv64`.
 #![allow(dead_code)]
 
-use emu_core::machine::{Disk, ExitReason, MemoryConsole, RunLimits};
+use emu_core::machine::{Disk, ExitReason, RunLimits};
+use emu_core::MemoryConsole;
 use emu_core::{Machine, MachineConfig};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};

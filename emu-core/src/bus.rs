@@ -3,34 +3,14 @@
 //! Layout (QEMU hw/riscv/virt.c): reset ROM 0x1000, test finisher 0x10_0000, CLINT 0x200_0000,
 //! PLIC 0xc00_0000, UART 0x1000_0000, virtio-mmio 0x1000_1000 + 0x1000·n, RAM 0x8000_0000.
 
+use crate::console::NullConsole;
 use crate::dev::clint::{Clint, CLINT_SIZE};
 use crate::dev::plic::{Plic, PLIC_SIZE};
 use crate::dev::rom::{ResetRom, ROM_BASE, ROM_SIZE};
 use crate::dev::test_finisher::{TestFinisher, TEST_FINISHER_SIZE};
-use crate::dev::uart::{NullConsole, Uart, UART_IRQ, UART_SIZE};
+use crate::dev::uart::{Uart, UART_IRQ, UART_SIZE};
 use crate::dev::virtio::mmio::{VirtioMmio, VIRTIO_MMIO_SIZE};
-
-/// Width of a bus access in bytes: 1, 2, 4 or 8.
-pub type Size = u8;
-
-/// A physical access that no RAM or device accepts (or that a device rejects): the hart turns it
-/// into an access-fault exception (cause 1, 5 or 7; RISC-V Privileged ISA §3.7.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("bus fault at physical address {addr:#x}")]
-pub struct BusFault {
-    /// The physical address of the failing access.
-    pub addr: u64,
-}
-
-/// A memory-mapped device. Offsets are relative to the device's base; a device never sees
-/// another's addresses. `size` is 1, 2, 4 or 8 bytes; values are little-endian, zero-extended.
-pub trait Device {
-    /// Read `size` bytes at `offset`. Returns `Err(BusFault)` for an offset or width the device
-    /// does not implement as an access fault (most devices read 0 instead, as QEMU does).
-    fn read(&mut self, offset: u64, size: Size) -> Result<u64, BusFault>;
-    /// Write the low `size` bytes of `value` at `offset`.
-    fn write(&mut self, offset: u64, size: Size, value: u64) -> Result<(), BusFault>;
-}
+pub use crate::dev::{BusFault, Device, Size};
 
 /// Guest RAM: `size` bytes at physical `base` (0x8000_0000 on `virt`).
 ///

@@ -4,12 +4,15 @@
 //! the bus maps physical addresses to RAM and to devices; the CLI and tests drive a machine
 //! through [`Machine::run_until`] and watch its [`Console`].
 pub mod bus;
+pub mod console;
 pub mod dev;
+pub mod error;
 pub mod hart;
 pub mod loader;
 pub mod machine;
 
+pub use console::{Console, MemoryConsole, NullConsole};
+pub use error::EmuError;
 pub use machine::{
-    ClockMode, Console, Disk, DiskMode, EmuError, ExitReason, Machine, MachineConfig, MachineStats,
-    MemoryConsole, NullConsole, RunLimits,
+    ClockMode, Disk, DiskMode, ExitReason, Machine, MachineConfig, MachineStats, RunLimits,
 };

@@ -5,7 +5,7 @@
 use goblin::elf::{header, program_header::PT_LOAD, Elf};
 
 use crate::bus::Ram;
-use crate::machine::EmuError;
+use crate::error::EmuError;
 
 /// What loading put where.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -10,7 +10,6 @@
 //! Harts are interleaved round-robin in one host thread, each running a quantum of
 //! instructions per round; a seed varies the quantum to shake out races in guest locking.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::bus::{Bus, RAM_BASE};
@@ -24,8 +23,9 @@ use crate::hart::csr::MENVCFG_STCE;
 use crate::hart::{irq, Hart, HartExit};
 use crate::loader::{self, LoadedImage};
 
-pub use crate::dev::uart::{Console, MemoryConsole, NullConsole};
+use crate::console::Console;
 pub use crate::dev::virtio::blk::{Disk, DiskMode};
+use crate::error::EmuError;
 
 /// Instructions per `mtime` tick: 10 MHz of guest time at a nominal 100 MIPS.
 pub const INSNS_PER_TICK: u64 = 10;
@@ -119,33 +119,6 @@ pub struct MachineStats {
     pub tlb_hit_rate: Option<f64>,
     /// Decoded-instruction cache hit rate (0..=1): 1 − decodes / instructions retired.
     pub decode_cache_hit_rate: Option<f64>,
-}
-
-/// Errors of building and loading a machine. Messages name the file and what to do.
-#[derive(Debug, thiserror::Error)]
-pub enum EmuError {
-    /// A configuration value is out of range.
-    #[error("invalid machine configuration: {0}")]
-    Config(String),
-    /// The kernel image cannot be loaded.
-    #[error("cannot load kernel {name}: {problem}")]
-    Kernel {
-        /// The kernel's file name as given.
-        name: String,
-        /// What is wrong and what to do.
-        problem: String,
-    },
-    /// A disk image cannot be opened.
-    #[error("cannot open disk image {}: {source}; check that the file exists and is readable (and writable unless used as a snapshot)", path.display())]
-    Disk {
-        /// The image path.
-        path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// The device tree could not be built.
-    #[error("cannot build the device tree: {0}")]
-    Fdt(String),
 }
 
 /// A whole board: harts, bus, clock.

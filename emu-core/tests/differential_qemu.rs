@@ -104,7 +104,8 @@ fn run_qemu(name: &str, elf: &[u8]) -> String {
 
 /// Run `elf` on our machine and return its console output.
 fn run_ours(name: &str, elf: &[u8]) -> String {
-    use emu_core::machine::{MemoryConsole, RunLimits};
+    use emu_core::machine::RunLimits;
+    use emu_core::MemoryConsole;
     use emu_core::{ExitReason, Machine, MachineConfig};
     let mut machine = Machine::new(MachineConfig::default()).expect("machine");
     machine.load_kernel(elf, name).expect("load");

@@ -2,7 +2,8 @@
 //! guest's console like a user at the `$ ` prompt.
 #![allow(dead_code)]
 
-use emu_core::machine::{Disk, ExitReason, MemoryConsole, RunLimits};
+use emu_core::machine::{Disk, ExitReason, RunLimits};
+use emu_core::MemoryConsole;
 use emu_core::{Machine, MachineConfig};
 use std::time::Duration;
 

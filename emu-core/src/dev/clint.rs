@@ -6,7 +6,7 @@
 //! The clock itself belongs to the machine: it stores the current `mtime` (10 MHz ticks of
 //! guest time) here before each hart runs; a guest write to `mtime` moves it.
 
-use crate::bus::{BusFault, Device, Size};
+use crate::dev::{BusFault, Device, Size};
 
 /// Size of the CLINT's register window in bytes.
 pub const CLINT_SIZE: u64 = 0x1_0000;

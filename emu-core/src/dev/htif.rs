@@ -21,7 +21,7 @@
 //! hangs the host.
 
 use crate::bus::Ram;
-use crate::machine::Console;
+use crate::console::Console;
 
 /// The HTIF device number of the system-call proxy (and of test exit codes).
 const DEV_SYSCALL: u64 = 0;
@@ -361,7 +361,8 @@ mod tests {
     /// riscv-tests way; on the whole machine.
     #[test]
     fn machine_serves_htif_and_stops_on_tohost() {
-        use crate::machine::{MachineConfig, MemoryConsole, RunLimits};
+        use crate::console::MemoryConsole;
+        use crate::machine::{MachineConfig, RunLimits};
         let source = format!(
             ".option norelax\n.globl _start\n_start:\n\
              la t0, magic\n li t1, 64\n sd t1, 0(t0)\n li t1, 1\n sd t1, 8(t0)\n\

@@ -12,7 +12,7 @@
 //! complete does not re-sample the line: a device re-asserts by updating it (which devices do
 //! on the register accesses that change their interrupt state).
 
-use crate::bus::{BusFault, Device, Size};
+use crate::dev::{BusFault, Device, Size};
 
 /// Number of interrupt sources including the non-existent source 0.
 pub const PLIC_SOURCES: usize = 1024;

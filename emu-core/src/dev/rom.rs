@@ -14,7 +14,7 @@
 //! 0x20  .dword dtb
 //! ```
 
-use crate::bus::{BusFault, Device, Size};
+use crate::dev::{BusFault, Device, Size};
 
 /// Physical base of the reset ROM.
 pub const ROM_BASE: u64 = 0x1000;

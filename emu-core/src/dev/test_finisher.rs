@@ -2,7 +2,7 @@
 //! a 32-bit write of 0x5555 powers off with pass, `(code << 16) | 0x3333` powers off with
 //! failure `code`, 0x7777 requests a reset. Other values are ignored; reads return 0.
 
-use crate::bus::{BusFault, Device, Size};
+use crate::dev::{BusFault, Device, Size};
 
 /// What the guest asked the test finisher for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

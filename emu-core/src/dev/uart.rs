@@ -1,5 +1,5 @@
-//! NS16550A UART at 0x1000_0000 on QEMU `virt` (PLIC source 10), and the host side of it: the
-//! [`Console`] trait and an in-memory console for tests.
+//! NS16550A UART at 0x1000_0000 on QEMU `virt` (PLIC source 10); its host side is a
+//! [`Console`](crate::console::Console).
 //!
 //! Registers (National Semiconductor PC16550D datasheet, "Register Description"; offsets in
 //! bytes): 0 RBR (read) / THR (write) / DLL (DLAB=1), 1 IER / DLM (DLAB=1), 2 IIR (read) /
@@ -14,78 +14,9 @@
 //! 7:6 read 0b11 while the FIFOs are enabled.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
 
-use crate::bus::{BusFault, Device, Size};
-
-/// The host end of the guest's serial console.
-pub trait Console {
-    /// The next byte typed by the user, if one is available now (never blocks).
-    fn read(&mut self) -> Option<u8>;
-    /// Bytes the guest transmitted.
-    fn write(&mut self, bytes: &[u8]);
-}
-
-/// An in-memory console: input queued by [`MemoryConsole::push_input`], output collected.
-/// Cloning gives another handle to the same buffers, so a test keeps one handle and gives the
-/// machine another.
-#[derive(Debug, Clone, Default)]
-pub struct MemoryConsole {
-    inner: Arc<Mutex<MemoryConsoleState>>,
-}
-
-#[derive(Debug, Default)]
-struct MemoryConsoleState {
-    input: VecDeque<u8>,
-    output: Vec<u8>,
-}
-
-impl MemoryConsole {
-    /// An empty console.
-    pub fn new() -> MemoryConsole {
-        MemoryConsole::default()
-    }
-    /// Queue bytes for the guest to read.
-    pub fn push_input(&self, bytes: &[u8]) {
-        self.lock().input.extend(bytes.iter().copied());
-    }
-    /// Everything the guest has written so far.
-    pub fn output(&self) -> Vec<u8> {
-        self.lock().output.clone()
-    }
-    /// [`MemoryConsole::output`] as text (invalid UTF-8 replaced).
-    pub fn output_string(&self) -> String {
-        String::from_utf8_lossy(&self.lock().output).into_owned()
-    }
-    /// Whether queued input remains unread by the guest.
-    pub fn has_input(&self) -> bool {
-        !self.lock().input.is_empty()
-    }
-    fn lock(&self) -> std::sync::MutexGuard<'_, MemoryConsoleState> {
-        // A panic elsewhere while holding the lock leaves plain data: keep using it.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-impl Console for MemoryConsole {
-    fn read(&mut self) -> Option<u8> {
-        self.lock().input.pop_front()
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        self.lock().output.extend_from_slice(bytes);
-    }
-}
-
-/// A console that discards output and never has input.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct NullConsole;
-
-impl Console for NullConsole {
-    fn read(&mut self) -> Option<u8> {
-        None
-    }
-    fn write(&mut self, _bytes: &[u8]) {}
-}
+use crate::console::{Console, NullConsole};
+use crate::dev::{BusFault, Device, Size};
 
 /// Size of the UART's register window in bytes.
 pub const UART_SIZE: u64 = 0x100;
@@ -328,6 +259,7 @@ impl Device for Uart {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::console::MemoryConsole;
 
     fn uart() -> (Uart, MemoryConsole) {
         let con = MemoryConsole::new();

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use super::queue::{DescChain, QueueError, Virtqueue};
 use super::VirtioDevice;
 use crate::bus::Ram;
-use crate::machine::EmuError;
+use crate::error::EmuError;
 
 /// Sector size of virtio-blk in bytes (capacity and request sectors are in these units).
 pub const SECTOR_SIZE: u64 = 512;

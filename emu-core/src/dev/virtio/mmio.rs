@@ -12,7 +12,8 @@
 
 use super::queue::{Virtqueue, QUEUE_NUM_MAX};
 use super::VirtioDevice;
-use crate::bus::{BusFault, Ram, Size};
+use crate::bus::Ram;
+use crate::dev::{BusFault, Size};
 
 /// Size of one virtio-mmio slot's register window in bytes.
 pub const VIRTIO_MMIO_SIZE: u64 = 0x1000;
