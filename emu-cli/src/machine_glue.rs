@@ -58,6 +58,9 @@ pub fn build_machine(plan: &BootPlan, kernel: &[u8], kernel_name: &str) -> Resul
             };
             Some(Disk::open(path, mode).map_err(|e| anyhow!("{e}"))?)
         }
+        DiskSource::ReadOnly(path) => {
+            Some(Disk::open(path, DiskMode::ReadOnly).map_err(|e| anyhow!("{e}"))?)
+        }
     };
     if let Some(disk) = disk {
         machine.attach_disk(disk);
