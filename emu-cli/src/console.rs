@@ -427,7 +427,10 @@ mod tests {
 
     fn console(steps: Vec<Step>) -> (SessionConsole<Vec<u8>>, Arc<StopFlag>) {
         let stop = Arc::new(StopFlag::new());
-        (SessionConsole::new(Vec::new(), steps, None, stop.clone()), stop)
+        (
+            SessionConsole::new(Vec::new(), steps, None, stop.clone()),
+            stop,
+        )
     }
 
     fn drain(c: &mut SessionConsole<Vec<u8>>) -> Vec<u8> {
@@ -496,7 +499,11 @@ mod tests {
         clock.set(10);
         c.write_bytes(b"Hit any key to stop auto");
         clock.set(1000);
-        assert_eq!(c.read_byte(), None, "quiet is not enough: the pattern is awaited");
+        assert_eq!(
+            c.read_byte(),
+            None,
+            "quiet is not enough: the pattern is awaited"
+        );
         c.write_bytes(b"boot: ");
         assert_eq!(c.read_byte(), Some(b' '), "typed at once, no quiet time");
         assert_eq!(c.read_byte(), None);

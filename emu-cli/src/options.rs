@@ -25,6 +25,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per run: the size of `Boot` does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Boot a kernel (default: the bundled copy-on-write xv6-style kernel with its fs.img).
@@ -139,9 +141,9 @@ where
     use clap::{CommandFactory, FromArgMatches};
     let matches = Cli::command().try_get_matches_from(argv)?;
     let mut cli = Cli::from_arg_matches(&matches)?;
-    if let (Command::Boot(boot), Some(m)) = (&mut cli.command, matches.subcommand_matches("boot"))
-    {
-        let at = |id: &str| -> Vec<usize> { m.indices_of(id).map(|i| i.collect()).unwrap_or_default() };
+    if let (Command::Boot(boot), Some(m)) = (&mut cli.command, matches.subcommand_matches("boot")) {
+        let at =
+            |id: &str| -> Vec<usize> { m.indices_of(id).map(|i| i.collect()).unwrap_or_default() };
         let mut steps: Vec<(usize, ScriptStep)> = Vec::new();
         for (i, t) in at("send").into_iter().zip(&boot.send) {
             steps.push((i, ScriptStep::Send(t.0.clone())));

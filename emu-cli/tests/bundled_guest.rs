@@ -3,7 +3,6 @@
 //! `--until` the way a script would. (The same guest driven through emu-core's API is tested in
 //! the root package's tests/.)
 
-use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 /// Host-time safety net per run, so a broken guest fails the test instead of hanging it.

@@ -173,3 +173,52 @@ fn piped_through_cat_the_session_still_reads_right() {
     let rows = ls_session("{} boot --smp 1 | cat");
     assert_screen_reads_right(&rows);
 }
+
+/// Host CPU seconds `/usr/bin/time -f 'cpu=%U+%S'` reported on the screen.
+fn reported_cpu(rows: &[String]) -> f64 {
+    let line = rows
+        .iter()
+        .find_map(|r| r.trim().strip_prefix("cpu="))
+        .unwrap_or_else(|| panic!("no cpu= line:\n{}", show(rows)));
+    line.split('+').map(|x| x.parse::<f64>().unwrap()).sum()
+}
+
+/// Idle costs nothing with a person at the keyboard: the bundled kernel (3 harts) sitting at
+/// the prompt for 30 s costs under 0.3 s of host CPU, boot included. Timing-sensitive, so
+/// opt-in: `cargo test -p emu-cli --test terminal_screen -- --ignored --nocapture`.
+#[test]
+#[ignore = "takes 30 s of wall time; timing-sensitive"]
+fn idle_at_the_prompt_costs_almost_no_host_cpu() {
+    let cli = env!("CARGO_BIN_EXE_emu-cli");
+    let mut pty = Pty::spawn(&format!("/usr/bin/time -f 'cpu=%U+%S' {cli} boot"));
+    pty.wait_for("$ ", 0);
+    std::thread::sleep(Duration::from_secs(30));
+    pty.type_keys(b"\x01x");
+    let rows = pty.finish();
+    let cpu = reported_cpu(&rows);
+    eprintln!("idle at the prompt for 30 s: {cpu:.2} s of host CPU (boot included)");
+    assert!(cpu < 0.3, "{cpu} s of CPU:\n{}", show(&rows));
+}
+
+/// Guest time keeps to the wall clock with a person at the keyboard: `sleep 10` typed at the
+/// prompt takes 10 s ± 0.5 s of wall time (with the default virtual clock and with
+/// `--clock host`). Opt-in, as above.
+#[test]
+#[ignore = "takes 20 s of wall time; timing-sensitive"]
+fn sleep_10_takes_10_seconds_of_wall_time() {
+    for clock in ["virtual", "host"] {
+        let cli = env!("CARGO_BIN_EXE_emu-cli");
+        let mut pty = Pty::spawn(&format!("{cli} boot --clock {clock}"));
+        let prompt = pty.wait_for("$ ", 0);
+        std::thread::sleep(Duration::from_millis(500));
+        pty.type_keys(b"sleep 10\r");
+        let typed = pty.wait_for("sleep 10\r\n", prompt);
+        let start = Instant::now();
+        pty.wait_for("$ ", typed);
+        let took = start.elapsed().as_secs_f64();
+        pty.type_keys(b"\x01x");
+        pty.finish();
+        eprintln!("--clock {clock}: `sleep 10` took {took:.2} s of wall time");
+        assert!((took - 10.0).abs() <= 0.5, "--clock {clock}: {took} s");
+    }
+}

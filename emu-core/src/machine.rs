@@ -523,7 +523,9 @@ impl Machine {
             (None, None) => (now.saturating_add(IDLE_STEP), true),
         };
         match self.config.clock {
-            ClockMode::Virtual if self.idle_sleep => self.idle_paced(now, target, only_input, deadline),
+            ClockMode::Virtual if self.idle_sleep => {
+                self.idle_paced(now, target, only_input, deadline)
+            }
             ClockMode::Virtual => {
                 self.bus.clint.mtime = target;
                 if only_input {
