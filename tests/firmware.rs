@@ -8,7 +8,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use emu_core::{BootFile, BootImages, ExitReason, Machine, MachineConfig, MemoryConsole, RunLimits};
+use emu_core::{
+    BootFile, BootImages, ExitReason, Machine, MachineConfig, MemoryConsole, RunLimits,
+};
 
 const OPENSBI: &str = "/usr/lib/riscv64-linux-gnu/opensbi/generic";
 const UBOOT: &str = "/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin";
@@ -71,7 +73,7 @@ impl Board {
     }
 
     /// Wait for U-Boot's autoboot countdown, stop it with a key, and wait for the prompt.
-    fn to_prompt(&mut self) -> String {
+    fn stop_autoboot(&mut self) -> String {
         let (r, mut out) = self.wait_for("Hit any key to stop autoboot");
         assert_eq!(r, ExitReason::Stopped, "no autoboot countdown:\n{out}");
         self.con.push_input(b"\n");
@@ -84,7 +86,10 @@ impl Board {
 
 #[test]
 fn uboot_prompt_after_opensbi_on_one_and_three_harts() {
-    assert!(Path::new(OPENSBI).is_dir(), "install Debian's opensbi (see .ci/run)");
+    assert!(
+        Path::new(OPENSBI).is_dir(),
+        "install Debian's opensbi (see .ci/run)"
+    );
     for (bios, harts) in [
         ("fw_jump.elf", 1),
         ("fw_dynamic.elf", 3),
@@ -92,12 +97,18 @@ fn uboot_prompt_after_opensbi_on_one_and_three_harts() {
         ("fw_dynamic.bin", 1),
     ] {
         let mut b = Board::new(bios, harts);
-        let out = b.to_prompt();
+        let out = b.stop_autoboot();
         let ctx = format!("{bios} on {harts} hart(s):\n{out}");
         assert!(out.contains("OpenSBI v"), "{ctx}");
-        assert!(out.contains("Domain0 Next Address      : 0x0000000080200000"), "{ctx}");
+        assert!(
+            out.contains("Domain0 Next Address      : 0x0000000080200000"),
+            "{ctx}"
+        );
         assert!(out.contains("Domain0 Next Mode         : S-mode"), "{ctx}");
-        let harts_line = (0..harts).map(|h| format!("{h}*")).collect::<Vec<_>>().join(",");
+        let harts_line = (0..harts)
+            .map(|h| format!("{h}*"))
+            .collect::<Vec<_>>()
+            .join(",");
         let line = out.lines().find(|l| l.starts_with("Domain0 HARTs"));
         assert_eq!(
             line.map(|l| l.trim_end().rsplit(' ').next().unwrap_or("")),
@@ -117,7 +128,7 @@ fn uboot_prompt_after_opensbi_on_one_and_three_harts() {
 #[test]
 fn uboot_poweroff_ends_the_run_with_code_zero() {
     let mut b = Board::new("fw_dynamic.elf", 3);
-    b.to_prompt();
+    b.stop_autoboot();
     b.con.push_input(b"poweroff\n");
     let (r, out) = b.wait_for("never printed");
     assert_eq!(r, ExitReason::PowerOff { code: 0 }, "{out}");
@@ -127,7 +138,7 @@ fn uboot_poweroff_ends_the_run_with_code_zero() {
 #[test]
 fn uboot_reset_reboots_into_a_second_banner() {
     let mut b = Board::new("fw_jump.elf", 2);
-    let first = b.to_prompt();
+    let first = b.stop_autoboot();
     assert_eq!(first.matches("OpenSBI v").count(), 1);
     // Leave a mark in RAM that a power-on reset must clear.
     b.con.push_input(b"mw.l 0x84000000 0x12345678\n");
@@ -136,11 +147,14 @@ fn uboot_reset_reboots_into_a_second_banner() {
     let (r, out) = b.wait_for("OpenSBI v");
     assert_eq!(r, ExitReason::Stopped, "no second banner:\n{out}");
     assert_eq!(b.m.reboots(), 1);
-    let out = b.to_prompt();
+    let out = b.stop_autoboot();
     assert!(out.contains("U-Boot 20"), "{out}");
     b.con.push_input(b"md.l 0x84000000 1\n");
     let (_, out) = b.wait_for("=> ");
-    assert!(out.contains("84000000: 00000000"), "RAM kept across reset:\n{out}");
+    assert!(
+        out.contains("84000000: 00000000"),
+        "RAM kept across reset:\n{out}"
+    );
     // With no_reboot the same request ends the run.
     let mut m = Machine::new(MachineConfig {
         no_reboot: true,
@@ -156,7 +170,7 @@ fn uboot_reset_reboots_into_a_second_banner() {
     let con = MemoryConsole::new();
     m.set_console(Box::new(con.clone()));
     let mut b = Board { m, con, seen: 0 };
-    b.to_prompt();
+    b.stop_autoboot();
     b.con.push_input(b"reset\n");
     let (r, out) = b.wait_for("never printed");
     assert_eq!(r, ExitReason::Reset, "{out}");

@@ -311,11 +311,20 @@ mod tests {
         assert!(p.no_reboot);
         assert_eq!(p.disk, DiskSource::None);
         let d = p.describe();
-        assert!(d.contains("fw_jump.elf then u-boot.bin with initrd rd"), "{d}");
+        assert!(
+            d.contains("fw_jump.elf then u-boot.bin with initrd rd"),
+            "{d}"
+        );
         // `--bios none` is QEMU's default; --bios without KERNEL runs the firmware alone.
         assert_eq!(plan(&["--bios", "none"]).unwrap().bios, None);
-        assert_eq!(plan(&["--bios", "none"]).unwrap().kernel, KernelSource::Bundled);
-        assert_eq!(plan(&["--bios", "fw.elf"]).unwrap().kernel, KernelSource::None);
+        assert_eq!(
+            plan(&["--bios", "none"]).unwrap().kernel,
+            KernelSource::Bundled
+        );
+        assert_eq!(
+            plan(&["--bios", "fw.elf"]).unwrap().kernel,
+            KernelSource::None
+        );
     }
 
     #[test]

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use anyhow::{anyhow, Result};
 use emu_core::{
-    BootImages, ClockMode, Console, Disk, DiskMode, ExitReason, Machine, MachineConfig, MachineStats, RunLimits,
+    BootImages, ClockMode, Console, Disk, DiskMode, ExitReason, Machine, MachineConfig,
+    MachineStats, RunLimits,
 };
 
 use crate::boot::{BootPlan, DiskSource};

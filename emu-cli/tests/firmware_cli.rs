@@ -47,12 +47,25 @@ fn assert_error(args: &[&str], file: &str, fix: &str) {
 fn opensbi_then_uboot_powers_off_with_status_0() {
     // The first key stops U-Boot's autoboot countdown; the second text is typed at its prompt.
     let o = emu_cli(&[
-        "boot", UBOOT, "--bios", FW_DYNAMIC, "--smp", "3", "--send", "\\n", "--send",
-        "poweroff\\n", "--timeout", "120",
+        "boot",
+        UBOOT,
+        "--bios",
+        FW_DYNAMIC,
+        "--smp",
+        "3",
+        "--send",
+        "\\n",
+        "--send",
+        "poweroff\\n",
+        "--timeout",
+        "120",
     ]);
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
-    assert!(out.contains("OpenSBI v") && out.contains("U-Boot 20"), "{out}");
+    assert!(
+        out.contains("OpenSBI v") && out.contains("U-Boot 20"),
+        "{out}"
+    );
     assert!(out.contains("=> poweroff"), "{out}");
     assert!(err.contains("guest powered off (pass)"), "{err}");
 }
@@ -87,7 +100,11 @@ fn images_that_cannot_boot_are_one_line_errors() {
     // The bundled kernel is an M-mode ELF at 0x8000_0000: under firmware it overlaps it.
     let xv6 = path("kernel.img");
     std::fs::write(&xv6, images::KERNEL_IMG).unwrap();
-    assert_error(&["boot", &xv6, "--bios", FW_JUMP], "kernel.img", "without --bios");
+    assert_error(
+        &["boot", &xv6, "--bios", FW_JUMP],
+        "kernel.img",
+        "without --bios",
+    );
     // A Linux Image for S-mode without firmware.
     let mut image = vec![0u8; 4096];
     image[8..16].copy_from_slice(&0x20_0000u64.to_le_bytes());
@@ -99,7 +116,9 @@ fn images_that_cannot_boot_are_one_line_errors() {
     let rd = path("big.cpio");
     std::fs::write(&rd, vec![0u8; 12 << 20]).unwrap();
     assert_error(
-        &["boot", UBOOT, "--bios", FW_JUMP, "--initrd", &rd, "--mem", "16M"],
+        &[
+            "boot", UBOOT, "--bios", FW_JUMP, "--initrd", &rd, "--mem", "16M",
+        ],
         "big.cpio",
         "--mem",
     );
@@ -110,7 +129,14 @@ fn images_that_cannot_boot_are_one_line_errors() {
         "no such file",
     );
     assert_error(
-        &["boot", UBOOT, "--bios", FW_JUMP, "--initrd", "/nonexistent/rd"],
+        &[
+            "boot",
+            UBOOT,
+            "--bios",
+            FW_JUMP,
+            "--initrd",
+            "/nonexistent/rd",
+        ],
         "/nonexistent/rd",
         "no such file",
     );

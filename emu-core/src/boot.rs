@@ -351,7 +351,10 @@ mod tests {
         let mut r = ram();
         let one_line = |e: EmuError, file: &str, fix: &str| {
             let s = e.to_string();
-            assert!(s.contains(file) && s.contains(fix) && !s.contains('\n'), "{s}");
+            assert!(
+                s.contains(file) && s.contains(fix) && !s.contains('\n'),
+                "{s}"
+            );
         };
         // Raw kernel over a firmware that reaches past 0x8020_0000: the kernel is placed
         // after it; an initrd too big for RAM is refused.

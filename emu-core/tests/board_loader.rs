@@ -147,8 +147,14 @@ fn firmware_then_kernel_placement_and_fw_dynamic_info() {
     use emu_core::bus::Device;
     assert_eq!(rom.read(24, 8).unwrap(), 0x8000_0000, "start: the firmware");
     assert_eq!(rom.read(32, 8).unwrap(), l.dtb_addr);
-    assert_eq!(rom.read(FW_DYNAMIC_INFO_OFFSET, 8).unwrap(), FW_DYNAMIC_INFO_MAGIC);
-    assert_eq!(rom.read(FW_DYNAMIC_INFO_OFFSET + 16, 8).unwrap(), 0x8020_0000);
+    assert_eq!(
+        rom.read(FW_DYNAMIC_INFO_OFFSET, 8).unwrap(),
+        FW_DYNAMIC_INFO_MAGIC
+    );
+    assert_eq!(
+        rom.read(FW_DYNAMIC_INFO_OFFSET + 16, 8).unwrap(),
+        0x8020_0000
+    );
     // The reset ROM hands over a0 = hartid, a1 = DTB, a2 = fw_dynamic_info.
     let r = m.run_until(
         &RunLimits {
@@ -182,6 +188,9 @@ fn firmware_then_kernel_placement_and_fw_dynamic_info() {
         })
         .unwrap_err()
         .to_string();
-    assert!(e.contains("fw_jump.elf") && e.contains("FW_TEXT_START"), "{e}");
+    assert!(
+        e.contains("fw_jump.elf") && e.contains("FW_TEXT_START"),
+        "{e}"
+    );
     assert!(!e.contains('\n'), "{e}");
 }

@@ -235,7 +235,12 @@ mod tests {
             dtb_address(0x8000_0000, 0x10_0000, 0x1000),
             0x8000_0000 + 0xf_f000
         );
-        for s in ["syscon-poweroff", "syscon-reboot", "riscv,isa-extensions", "zifencei"] {
+        for s in [
+            "syscon-poweroff",
+            "syscon-reboot",
+            "riscv,isa-extensions",
+            "zifencei",
+        ] {
             assert!(text.contains(s), "{s} missing");
         }
         assert!(!text.contains("bootargs") && !text.contains("linux,initrd-start"));
@@ -265,6 +270,9 @@ mod tests {
             .windows(8)
             .position(|w| w == 0x8420_0000u64.to_be_bytes())
             .expect("initrd start as a 64-bit big-endian value");
-        assert_eq!(&dtb[at + 8 + 12..at + 8 + 20], &0x8430_0000u64.to_be_bytes());
+        assert_eq!(
+            &dtb[at + 8 + 12..at + 8 + 20],
+            &0x8430_0000u64.to_be_bytes()
+        );
     }
 }
