@@ -4,6 +4,7 @@
 //! emu-cli boot [KERNEL] [--disk IMG] [--snapshot] [--smp N] [--mem SIZE] [--clock virtual|host]
 //!              [--seed N] [--timeout SECS] [--max-insns N] [--send TEXT | --expect PATTERN]...
 //!              [--expect-timeout SECS] [--until PATTERN] [--stats] [--quiet] [--htif on|off]
+//!              [--bios FILE] [--initrd FILE] [--append TEXT] [--no-reboot]
 //! emu-cli images [--export DIR]
 //! ```
 //!
