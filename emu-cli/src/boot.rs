@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use std::sync::{mpsc, Arc};
 
 use anyhow::{anyhow, Result};
+use emu_core::{BootFile, BootImages};
 
-use crate::console::{GuestClock, SessionConsole, StopFlag};
+use crate::console::{lock_status, GuestClock, SessionConsole, StopFlag};
 use crate::host_files::{self, KernelFormat};
 use crate::options::{parse_size, BootArgs, Clock, OnOff};
 use crate::outcome::{exit_status, RunEnd};
@@ -19,6 +20,8 @@ pub enum KernelSource {
     Bundled,
     /// A file named on the command line.
     File(PathBuf),
+    /// No kernel: `--bios` without KERNEL runs the firmware alone.
+    None,
 }
 
 /// What backs the virtio-blk device.
@@ -62,6 +65,11 @@ pub struct BootPlan {
     pub clock: Clock,
     pub seed: Option<u64>,
     pub htif: bool,
+    /// `--bios` (None: QEMU's `-bios none`, the kernel runs in M-mode).
+    pub bios: Option<PathBuf>,
+    pub initrd: Option<PathBuf>,
+    pub append: Option<String>,
+    pub no_reboot: bool,
 }
 
 impl BootPlan {
@@ -72,9 +80,11 @@ impl BootPlan {
     /// A bad `--mem` (one line naming the option and a fix).
     pub fn from_args(args: &BootArgs) -> Result<BootPlan> {
         let ram_size = parse_size(&args.mem).map_err(|e| anyhow!("--mem {e}"))?;
-        let kernel = match &args.kernel {
-            Some(path) => KernelSource::File(path.clone()),
-            None => KernelSource::Bundled,
+        let bios = args.bios.clone().filter(|p| p.as_os_str() != "none");
+        let kernel = match (&args.kernel, &bios) {
+            (Some(path), _) => KernelSource::File(path.clone()),
+            (None, None) => KernelSource::Bundled,
+            (None, Some(_)) => KernelSource::None,
         };
         let disk = match (&args.disk, &kernel) {
             (Some(value), _) => match split_disk_arg(value) {
@@ -85,7 +95,7 @@ impl BootPlan {
                 },
             },
             (None, KernelSource::Bundled) => DiskSource::BundledOverlay,
-            (None, KernelSource::File(_)) => DiskSource::None,
+            (None, KernelSource::File(_) | KernelSource::None) => DiskSource::None,
         };
         Ok(BootPlan {
             kernel,
@@ -95,7 +105,57 @@ impl BootPlan {
             clock: args.clock,
             seed: args.seed,
             htif: args.htif == OnOff::On,
+            bios,
+            initrd: args.initrd.clone(),
+            append: args.append.clone(),
+            no_reboot: args.no_reboot,
         })
+    }
+
+    /// Reads firmware, kernel and initrd into the images the machine boots.
+    ///
+    /// # Errors
+    /// A file is missing, unreadable, or not what its option needs (one line naming the file
+    /// and the fix).
+    pub fn boot_images(&self) -> Result<BootImages> {
+        let bios = match &self.bios {
+            Some(path) => Some(BootFile::new(
+                path.display().to_string(),
+                host_files::read_firmware(path)?,
+            )),
+            None => None,
+        };
+        let kernel = match &self.kernel {
+            KernelSource::None => None,
+            _ => {
+                let (bytes, _format, name) = self.kernel_bytes()?;
+                Some(BootFile::new(name, bytes))
+            }
+        };
+        let initrd = match &self.initrd {
+            Some(path) => Some(BootFile::new(
+                path.display().to_string(),
+                host_files::read_initrd(path)?,
+            )),
+            None => None,
+        };
+        Ok(BootImages {
+            bios,
+            kernel,
+            initrd,
+            append: self.append.clone(),
+        })
+    }
+
+    /// A KERNEL file given without `--disk` whose bytes are one of the bundled kernels (e.g.
+    /// after `emu-cli images --export .`) gets the bundled fs.img as an in-memory overlay, as
+    /// when no KERNEL is given; the banner says so.
+    pub fn give_bundled_kernel_its_disk(&mut self, kernel: &[u8]) {
+        let bundled = kernel == images::KERNEL_IMG || kernel == images::KERNEL_EAGER_IMG;
+        if bundled && self.disk == DiskSource::None && matches!(self.kernel, KernelSource::File(_))
+        {
+            self.disk = DiskSource::BundledOverlay;
+        }
     }
 
     /// The kernel's bytes, format and display name.
@@ -109,6 +169,7 @@ impl BootPlan {
                 KernelFormat::Elf,
                 "kernel.img (bundled)".into(),
             )),
+            KernelSource::None => Err(anyhow!("no kernel given; name a KERNEL file")),
             KernelSource::File(path) => {
                 let (bytes, format) = host_files::read_kernel(path)?;
                 Ok((bytes, format, path.display().to_string()))
@@ -118,12 +179,22 @@ impl BootPlan {
 
     /// One line describing the boot, for the banner.
     pub fn describe(&self) -> String {
-        let kernel = match &self.kernel {
+        let mut kernel = match &self.kernel {
             KernelSource::Bundled => "the bundled kernel.img".to_string(),
             KernelSource::File(p) => p.display().to_string(),
+            KernelSource::None => "no kernel".to_string(),
         };
+        if let Some(bios) = &self.bios {
+            kernel = format!("{} then {kernel}", bios.display());
+        }
+        if let Some(initrd) = &self.initrd {
+            kernel += &format!(" with initrd {}", initrd.display());
+        }
         let disk = match &self.disk {
             DiskSource::None => "no disk".to_string(),
+            DiskSource::BundledOverlay if matches!(self.kernel, KernelSource::File(_)) => {
+                "the bundled fs.img (writes kept in memory; KERNEL is a bundled kernel)".to_string()
+            }
             DiskSource::BundledOverlay => "the bundled fs.img (writes kept in memory)".to_string(),
             DiskSource::File {
                 path,
@@ -149,32 +220,39 @@ impl BootPlan {
 /// Host errors before the machine runs (bad option value, missing kernel or disk): the caller
 /// prints them on one line and exits with 1.
 pub fn run(args: &BootArgs) -> Result<i32> {
-    let plan = BootPlan::from_args(args)?;
-    let (kernel, _format, kernel_name) = plan.kernel_bytes()?;
+    let mut plan = BootPlan::from_args(args)?;
+    let images = plan.boot_images()?;
+    if let Some(kernel) = &images.kernel {
+        plan.give_bundled_kernel_its_disk(&kernel.bytes);
+    }
     match &plan.disk {
         DiskSource::File { path, overlay } => host_files::check_disk(path, !*overlay)?,
         DiskSource::ReadOnly(path) => host_files::check_disk(path, false)?,
         _ => {}
     }
-    let mut machine = machine_glue::build_machine(&plan, &kernel, &kernel_name)?;
+    let mut machine = machine_glue::build_machine(&plan, images)?;
 
     let stop = Arc::new(StopFlag::new());
     let clock = Arc::new(GuestClock::new());
     let interactive = terminal::stdin_is_terminal();
-    let stdout_tty = terminal::stdout_is_terminal();
     terminal::install_panic_hook();
     terminal::spawn_signal_thread(stop.clone())?;
     let (keys_tx, keys_rx) = mpsc::channel();
     terminal::spawn_stdin_reader(interactive, stop.clone(), keys_tx)?;
 
     let console = SessionConsole::new(
-        std::io::stdout(),
-        args.send.iter().map(|t| t.0.clone()).collect(),
+        terminal::stdout_writer()?,
+        args.script.clone(),
         Some(keys_rx),
         stop.clone(),
     )
     .with_until(args.until.as_ref().map(|t| t.0.clone()))
+    .with_expect_timeout(args.expect_timeout)
     .with_pacing(clock.clone(), machine_glue::SEND_QUIET_TICKS);
+    let status = console.status();
+    // A person at the keyboard: idle time is slept, not skipped (scripted runs skip it).
+    let scripted = !args.script.is_empty() || args.until.is_some();
+    machine.set_idle_sleep(interactive && !scripted);
 
     if !args.quiet {
         let keys = if interactive {
@@ -183,30 +261,39 @@ pub fn run(args: &BootArgs) -> Result<i32> {
             ""
         };
         eprintln!("emu-cli: {}{keys}", plan.describe());
+        if plan.disk == DiskSource::None {
+            eprintln!(
+                "emu-cli: note: no --disk given: the guest has no disk (virtio-blk slot 0 is empty)"
+            );
+        }
     }
 
-    // Raw mode only once everything that could fail before the run has been done; the guard
+    // Raw input only once everything that could fail before the run has been done; the guard
     // restores the terminal when this function returns by any path.
     let raw = if interactive {
         terminal::RawModeGuard::enable().ok()
     } else {
         None
     };
-    let console = console.with_crlf(raw.is_some() && stdout_tty);
 
     let (end, stats) = machine_glue::run_machine(&mut machine, console, &stop, &clock, args);
     drop(raw);
 
-    let (status, message) = exit_status(&end);
+    let (code, message) = exit_status(&end);
     let error = matches!(end, RunEnd::HostError(_));
-    if let Some(message) = message.filter(|_| !args.quiet || error) {
-        let newline = if stdout_tty { "\n" } else { "" };
-        eprintln!("{newline}emu-cli: {message}");
+    let status = lock_status(&status);
+    if let Some(mut message) = message.filter(|_| !args.quiet || error) {
+        if matches!(end, RunEnd::PowerOff(c) if c != 0) && !status.last_line_text().is_empty() {
+            message += &format!("; its last line: {:?}", status.last_line_text());
+        }
+        // Guest output is flushed; start our line on a line of our own where it shows.
+        let newline = status.mid_line && terminal::stderr_shares_stdout_screen();
+        eprintln!("{}emu-cli: {message}", if newline { "\n" } else { "" });
     }
     if args.stats {
         eprint!("{}", stats.render());
     }
-    Ok(status)
+    Ok(code)
 }
 
 #[cfg(test)]
@@ -284,6 +371,58 @@ mod tests {
         assert_eq!(p.kernel, KernelSource::File("k.elf".into()));
         assert_eq!(p.disk, DiskSource::None);
         assert_eq!((p.harts, p.htif), (1, false));
+    }
+
+    #[test]
+    fn a_copy_of_a_bundled_kernel_gets_the_bundled_disk() {
+        for image in [images::KERNEL_IMG, images::KERNEL_EAGER_IMG] {
+            let mut p = plan(&["kernel.img"]).unwrap();
+            p.give_bundled_kernel_its_disk(image);
+            assert_eq!(p.disk, DiskSource::BundledOverlay);
+            assert!(p.describe().contains("bundled fs.img"), "{}", p.describe());
+        }
+        let mut p = plan(&["kernel.img", "--disk", "mine.img"]).unwrap();
+        p.give_bundled_kernel_its_disk(images::KERNEL_IMG);
+        assert!(matches!(p.disk, DiskSource::File { .. }), "--disk wins");
+        let mut p = plan(&["xv6-kernel"]).unwrap();
+        p.give_bundled_kernel_its_disk(b"\x7fELF other kernel");
+        assert_eq!(p.disk, DiskSource::None);
+    }
+
+    #[test]
+    fn bios_initrd_append_and_no_reboot_reach_the_plan() {
+        let p = plan(&[
+            "u-boot.bin",
+            "--bios",
+            "fw_jump.elf",
+            "--initrd",
+            "rd",
+            "--append",
+            "quiet",
+            "--no-reboot",
+        ])
+        .unwrap();
+        assert_eq!(p.kernel, KernelSource::File("u-boot.bin".into()));
+        assert_eq!(p.bios, Some("fw_jump.elf".into()));
+        assert_eq!(p.initrd, Some("rd".into()));
+        assert_eq!(p.append.as_deref(), Some("quiet"));
+        assert!(p.no_reboot);
+        assert_eq!(p.disk, DiskSource::None);
+        let d = p.describe();
+        assert!(
+            d.contains("fw_jump.elf then u-boot.bin with initrd rd"),
+            "{d}"
+        );
+        // `--bios none` is QEMU's default; --bios without KERNEL runs the firmware alone.
+        assert_eq!(plan(&["--bios", "none"]).unwrap().bios, None);
+        assert_eq!(
+            plan(&["--bios", "none"]).unwrap().kernel,
+            KernelSource::Bundled
+        );
+        assert_eq!(
+            plan(&["--bios", "fw.elf"]).unwrap().kernel,
+            KernelSource::None
+        );
     }
 
     #[test]
