@@ -3,7 +3,7 @@
 //! ```text
 //! emu-cli boot [KERNEL] [--disk IMG] [--snapshot] [--smp N] [--mem SIZE] [--clock virtual|host]
 //!              [--seed N] [--timeout SECS] [--max-insns N] [--send TEXT]... [--until PATTERN]
-//!              [--stats] [--quiet] [--htif on|off]
+//!              [--stats] [--quiet] [--htif on|off] [--gdb tcp::PORT | -s] [--halted | -S]
 //! emu-cli images [--export DIR]
 //! ```
 //!
@@ -13,6 +13,7 @@
 mod boot;
 mod console;
 mod ctrl_a;
+mod gdb;
 mod host_files;
 mod machine_glue;
 mod options;
@@ -74,6 +75,8 @@ fn images_command(args: &ImagesArgs) -> anyhow::Result<()> {
                 images::kernel_eager_path().display()
             );
             println!("fs.img            {}", images::fs_path().display());
+            let user = images::user_program_path("");
+            println!("user programs     {} (with symbols, for gdb)", user.display());
         }
     }
     Ok(())

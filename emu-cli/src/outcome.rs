@@ -28,6 +28,8 @@ pub enum RunEnd {
     Stopped(StopCause),
     /// The emulator failed (I/O error on the disk, …).
     HostError(String),
+    /// gdb's `kill` ended the run (status 0, as QEMU exits).
+    DebuggerKill,
 }
 
 /// The exit status and the line to print (None: print nothing) for how a run ended.
@@ -49,6 +51,7 @@ pub fn exit_status(end: &RunEnd) -> (i32, Option<String>) {
         RunEnd::Stopped(StopCause::OutputClosed) => (128 + 13, None),
         RunEnd::Stopped(StopCause::Signal(n)) => (128 + n, Some(format!("stopped by signal {n}"))),
         RunEnd::HostError(e) => (EXIT_HOST_ERROR, Some(format!("error: {e}"))),
+        RunEnd::DebuggerKill => (0, Some("killed by gdb".into())),
     }
 }
 

@@ -25,6 +25,9 @@ use crate::loader::{self, LoadedImage};
 
 use crate::console::Console;
 pub use crate::dev::virtio::blk::{Disk, DiskMode};
+pub use debug::{DebugReg, DebugStop, HartAction, WatchKind};
+
+mod debug;
 use crate::error::EmuError;
 
 /// Instructions per `mtime` tick: 10 MHz of guest time at a nominal 100 MIPS.
@@ -104,6 +107,8 @@ pub enum ExitReason {
     Stopped,
     /// The host could not go on (e.g. no kernel loaded).
     HostError(String),
+    /// A debugger's breakpoint, watchpoint or step stopped the run (see [`DebugStop`]).
+    Debug(DebugStop),
 }
 
 /// Counters of a machine.
@@ -142,6 +147,8 @@ pub struct Machine {
     host_base: Option<(Instant, u64)>,
     /// The HTIF of a kernel with a `tohost` symbol, when `config.htif` (polled every round).
     htif: Option<Htif>,
+    /// Breakpoints, watchpoints and hart actions while a debugger is attached (machine/debug.rs).
+    debug: Option<Box<debug::DebugState>>,
 }
 
 impl Machine {
@@ -187,6 +194,7 @@ impl Machine {
             host_seconds: 0.0,
             host_base: None,
             htif: None,
+            debug: None,
             config,
         })
     }
@@ -358,14 +366,22 @@ impl Machine {
                 self.sync_host_clock();
             }
             let (mut busiest, mut round) = (0, 0);
-            for h in 0..self.harts.len() {
-                let budget = self.next_quantum().min(left - round);
-                match self.run_hart(h, budget) {
-                    Ok(ran) => {
-                        busiest = busiest.max(ran);
-                        round += ran;
-                    }
+            if self.debug.as_ref().is_some_and(|d| d.stepper()) {
+                // A debugger's breakpoints, watchpoints or steps: one instruction at a time.
+                match self.debug_round(left) {
+                    Ok((b, _)) => busiest = b,
                     Err(reason) => return reason,
+                }
+            } else {
+                for h in 0..self.harts.len() {
+                    let budget = self.next_quantum().min(left - round);
+                    match self.run_hart(h, budget) {
+                        Ok(ran) => {
+                            busiest = busiest.max(ran);
+                            round += ran;
+                        }
+                        Err(reason) => return reason,
+                    }
                 }
             }
             if self.config.clock == ClockMode::Virtual {
@@ -379,7 +395,7 @@ impl Machine {
                     return ExitReason::PowerOff { code: exit.code };
                 }
             }
-            if self.waiting.iter().all(|&w| w) {
+            if (0..self.harts.len()).all(|h| self.waiting[h] || self.debug_frozen(h)) {
                 self.idle(deadline);
             }
         }
@@ -473,7 +489,7 @@ impl Machine {
     fn idle(&mut self, deadline: Option<Instant>) {
         for h in 0..self.harts.len() {
             self.update_hart_irqs(h);
-            if self.harts[h].wfi_wakeup() {
+            if self.harts[h].wfi_wakeup() && !self.debug_frozen(h) {
                 return;
             }
         }
