@@ -3,7 +3,8 @@
 //! ```text
 //! emu-cli boot [KERNEL] [--disk IMG] [--snapshot] [--smp N] [--mem SIZE] [--clock virtual|host]
 //!              [--seed N] [--timeout SECS] [--max-insns N] [--send TEXT]... [--until PATTERN]
-//!              [--stats] [--quiet] [--htif on|off] [--gdb tcp::PORT | -s] [--halted | -S]
+//!              [--stats] [--quiet] [--htif on|off] [--bios FILE] [--initrd FILE] [--append TEXT]
+//!              [--no-reboot] [--gdb tcp::PORT | -s] [--halted | -S]
 //! emu-cli images [--export DIR]
 //! ```
 //!
@@ -76,7 +77,10 @@ fn images_command(args: &ImagesArgs) -> anyhow::Result<()> {
             );
             println!("fs.img            {}", images::fs_path().display());
             let user = images::user_program_path("");
-            println!("user programs     {} (with symbols, for gdb)", user.display());
+            println!(
+                "user programs     {} (with symbols, for gdb)",
+                user.display()
+            );
         }
     }
     Ok(())
