@@ -106,6 +106,7 @@ pub fn run_end(reason: ExitReason, stop: &StopFlag, args: &BootArgs) -> RunEnd {
             None => RunEnd::HostError("the machine stopped without a reason".into()),
         },
         ExitReason::HostError(e) => RunEnd::HostError(e),
+        ExitReason::Debug(stop) => RunEnd::HostError(format!("{stop:?} outside a gdb session")),
     }
 }
 

@@ -140,6 +140,27 @@ pub struct BootArgs {
     /// HTIF `tohost`/`fromhost` (riscv-tests): `on` watches an ELF's `tohost` symbol.
     #[arg(long, value_enum, default_value_t = OnOff::On)]
     pub htif: OnOff,
+
+    /// Serve gdb's remote protocol on 127.0.0.1:PORT (`tcp::PORT` or `PORT`, as QEMU's -gdb);
+    /// harts are gdb threads.
+    #[arg(long, value_name = "tcp::PORT", value_parser = crate::gdb::parse_gdb_address)]
+    pub gdb: Option<u16>,
+
+    /// Shorthand for --gdb tcp::1234 (QEMU's -s).
+    #[arg(short = 's')]
+    pub gdb_default_port: bool,
+
+    /// Start with every hart stopped until gdb connects and continues (QEMU's -S); needs --gdb
+    /// or -s.
+    #[arg(long, short = 'S')]
+    pub halted: bool,
+}
+
+impl BootArgs {
+    /// The gdb port asked for (`--gdb`, or 1234 for `-s`).
+    pub fn gdb_port(&self) -> Option<u16> {
+        self.gdb.or(self.gdb_default_port.then_some(1234))
+    }
 }
 
 /// One `--send` or `--expect`, in command-line order.

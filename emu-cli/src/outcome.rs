@@ -33,6 +33,8 @@ pub enum RunEnd {
     },
     /// The emulator failed (I/O error on the disk, …).
     HostError(String),
+    /// gdb's `kill` ended the run (status 0, as QEMU exits).
+    DebuggerKill,
 }
 
 /// The exit status and the line to print (None: print nothing) for how a run ended.
@@ -67,6 +69,7 @@ pub fn exit_status(end: &RunEnd) -> (i32, Option<String>) {
             (EXIT_TIMEOUT, Some(format!("--expect step {n} timed out")))
         }
         RunEnd::HostError(e) => (EXIT_HOST_ERROR, Some(format!("error: {e}"))),
+        RunEnd::DebuggerKill => (0, Some("killed by gdb".into())),
     }
 }
 
