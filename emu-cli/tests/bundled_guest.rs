@@ -239,7 +239,9 @@ fn another_kernel_without_a_disk_gets_a_note_and_its_panic_ends_the_run() {
 /// same failure code through the same test device.
 #[test]
 fn a_kernel_panic_powers_qemu_off_with_the_same_code() {
-    let o = Command::new("qemu-system-riscv64")
+    // coreutils `timeout`: a kernel that did not power off would hang QEMU (status 124).
+    let o = Command::new("timeout")
+        .args(["120", "qemu-system-riscv64"])
         .args([
             "-machine", "virt", "-bios", "none", "-m", "128M", "-smp", "2",
         ])
