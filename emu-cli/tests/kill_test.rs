@@ -4,6 +4,9 @@
 //! checker, which replays a committed log in memory), the bundled kernel must boot from it
 //! (its log recovery installs that transaction), the image must be consistent again with the
 //! log empty, and every step reported done before the kill must be on it, with its contents.
+//! Precisely: the disk must hold crashtest's plan applied up to some operation at or after the
+//! last one reported done (console output reaches the host in batches, so a few more may have
+//! completed), with the operation after that possibly half done.
 //!
 //! The CI variant makes 20 kills (4 seeds × 5, each a fresh emu-cli process, one image per
 //! seed); `RVCOW_KILL_ROUNDS=N` makes N kills per seed, `RVCOW_KILL_SEEDS=N` N seeds.
@@ -31,58 +34,118 @@ fn fnv(data: &[u8]) -> u32 {
     })
 }
 
-/// What a path must be after the steps reported done.
+/// What a path must be.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Expect {
     Dir,
     File { len: usize, fnv: u32 },
 }
 
-/// The state the done lines promise, and the paths the step in flight at the kill may have
-/// changed (they may be in either state, or, for a file being written, hold part of it).
-#[derive(Default)]
-struct Model {
-    paths: BTreeMap<String, Expect>,
-    uncertain: Vec<String>,
+/// One crashtest operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Op {
+    Mkdir(String),
+    Create(String, usize, u32),
+    Rename(String, String),
+    Unlink(String),
 }
 
-impl Model {
-    /// Applies crashtest's output lines up to the kill.
-    fn apply(&mut self, lines: &[String]) {
-        let mut in_flight: Option<Vec<String>> = None;
-        for line in lines {
-            let words: Vec<&str> = line.split_whitespace().collect();
-            match words[..] {
-                ["ct", "begin", _, ref args @ ..] => {
-                    in_flight = Some(args.iter().take(2).map(|s| s.to_string()).collect())
-                }
-                ["ct", "done", "mkdir", p] => {
-                    self.paths.insert(p.into(), Expect::Dir);
-                    in_flight = None;
-                }
-                ["ct", "done", "create", p, len, hash] => {
-                    let e = Expect::File {
-                        len: len.parse().unwrap(),
-                        fnv: u32::from_str_radix(hash, 16).unwrap(),
-                    };
-                    self.paths.insert(p.into(), e);
-                    in_flight = None;
-                }
-                ["ct", "done", "rename", p, q] => {
-                    let e = self.paths.remove(p).expect("renamed file was created");
-                    self.paths.insert(q.into(), e);
-                    in_flight = None;
-                }
-                ["ct", "done", "unlink", p] => {
-                    self.paths.remove(p).expect("removed path existed");
-                    in_flight = None;
-                }
-                ["ct", "fail", ..] => panic!("crashtest failed: {line}"),
-                _ => {}
+impl Op {
+    /// The text crashtest prints after `ct done `.
+    fn text(&self) -> String {
+        match self {
+            Op::Mkdir(p) => format!("mkdir {p}"),
+            Op::Create(p, len, h) => format!("create {p} {len} {h:08x}"),
+            Op::Rename(p, q) => format!("rename {p} {q}"),
+            Op::Unlink(p) => format!("unlink {p}"),
+        }
+    }
+
+    /// The paths it changes.
+    fn paths(&self) -> Vec<String> {
+        match self {
+            Op::Rename(p, q) => vec![p.clone(), q.clone()],
+            Op::Mkdir(p) | Op::Create(p, ..) | Op::Unlink(p) => vec![p.clone()],
+        }
+    }
+
+    fn apply(&self, state: &mut BTreeMap<String, Expect>) {
+        match self {
+            Op::Mkdir(p) => {
+                state.insert(p.clone(), Expect::Dir);
+            }
+            Op::Create(p, len, fnv) => {
+                state.insert(
+                    p.clone(),
+                    Expect::File {
+                        len: *len,
+                        fnv: *fnv,
+                    },
+                );
+            }
+            Op::Rename(p, q) => {
+                let e = state.remove(p).expect("renamed file exists");
+                state.insert(q.clone(), e);
+            }
+            Op::Unlink(p) => {
+                state.remove(p);
             }
         }
-        self.uncertain.extend(in_flight.unwrap_or_default());
     }
+}
+
+/// crashtest's contents of file `i` of run `tag` (the guest program's `content`).
+fn content(tag: u32, i: u32) -> Vec<u8> {
+    let len = 100 + ((tag.wrapping_mul(7919) ^ i.wrapping_mul(104_729)) % 14_000) as usize;
+    (0..len)
+        .map(|j| b'a' + ((j as u32 + i * 7 + tag) % 26) as u8)
+        .collect()
+}
+
+/// The operations `crashtest TAG` carries out, in order (a replica of the guest program's
+/// loop; every done line it prints is checked against it).
+fn plan(tag: u32, steps: u32) -> Vec<Op> {
+    let create = |p: String, data: Vec<u8>| Op::Create(p, data.len(), fnv(&data));
+    let dir = format!("c{tag}");
+    let mut ops = vec![Op::Mkdir(dir.clone())];
+    for i in 0..steps {
+        let (f, g) = (format!("{dir}/f{i}"), format!("{dir}/g{i}"));
+        ops.push(create(f.clone(), content(tag, i)));
+        ops.push(Op::Rename(f, g));
+        if i >= 3 {
+            ops.push(Op::Unlink(format!("{dir}/g{}", i - 3)));
+        }
+        if i % 4 == 0 {
+            let s = format!("{dir}/s{i}");
+            ops.push(Op::Mkdir(s.clone()));
+            ops.push(create(format!("{s}/x"), content(tag, i + 1000)));
+        }
+        if i % 4 == 2 {
+            let s = format!("{dir}/s{}", i - 2);
+            ops.push(Op::Unlink(format!("{s}/x")));
+            ops.push(Op::Unlink(s));
+        }
+    }
+    ops
+}
+
+/// How many operations crashtest reported done (checked against the plan, in order).
+fn reported_done(lines: &[String], ops: &[Op]) -> usize {
+    let mut done = 0;
+    for line in lines {
+        if line.starts_with("ct fail") {
+            panic!("crashtest failed: {line}");
+        }
+        if let Some(text) = line.strip_prefix("ct done ") {
+            assert_eq!(
+                text,
+                ops[done].text(),
+                "crashtest's op {done} differs from the plan"
+            );
+            done += 1;
+        }
+    }
+    done
 }
 
 /// Inode of `path` (relative to the root), if it exists.
@@ -122,33 +185,100 @@ fn crashtest_paths(r: &FsReader) -> Vec<String> {
     out
 }
 
-fn verify(img: &[u8], model: &Model, when: &str) {
-    let r = FsReader::new(img).unwrap();
-    for (path, want) in &model.paths {
-        if model.uncertain.contains(path) {
+/// Whether the disk holds exactly `state` below the `c*` directories, except for the
+/// `uncertain` paths (the operation in flight at the kill); `Err` says what differs.
+fn matches(
+    r: &FsReader,
+    state: &BTreeMap<String, Expect>,
+    uncertain: &[String],
+) -> Result<(), String> {
+    for (path, want) in state {
+        if uncertain.contains(path) {
             continue;
         }
-        let inum = lookup(&r, path)
-            .unwrap_or_else(|| panic!("{when}: {path} was reported done but is missing"));
+        let inum = lookup(r, path).ok_or_else(|| format!("{path} is missing"))?;
         let ino = r.inode(inum).unwrap();
-        match want {
-            Expect::Dir => assert_eq!(ino.typ, abi::T_DIR, "{when}: {path}"),
-            Expect::File { len, fnv: h } => {
-                let data = r.read_inode(inum).unwrap();
-                assert_eq!(
-                    (data.len(), fnv(&data)),
-                    (*len, *h),
-                    "{when}: {path} contents differ from what was reported written"
-                );
+        let got = if ino.typ == abi::T_DIR {
+            Expect::Dir
+        } else {
+            let data = r.read_inode(inum).unwrap();
+            Expect::File {
+                len: data.len(),
+                fnv: fnv(&data),
+            }
+        };
+        if &got != want {
+            return Err(format!("{path} is {got:?}, not {want:?}"));
+        }
+    }
+    for path in crashtest_paths(r) {
+        if !state.contains_key(&path) && !uncertain.contains(&path) {
+            return Err(format!("{path} is on the disk but should not be"));
+        }
+    }
+    Ok(())
+}
+
+/// The disk's word for `paths` (present with its contents, or absent).
+fn settle(r: &FsReader, state: &mut BTreeMap<String, Expect>, paths: &[String]) {
+    for p in paths {
+        match lookup(r, p) {
+            None => {
+                state.remove(p);
+            }
+            Some(inum) => {
+                let e = if r.inode(inum).unwrap().typ == abi::T_DIR {
+                    Expect::Dir
+                } else {
+                    let data = r.read_inode(inum).unwrap();
+                    Expect::File {
+                        len: data.len(),
+                        fnv: fnv(&data),
+                    }
+                };
+                state.insert(p.clone(), e);
             }
         }
     }
-    for path in crashtest_paths(&r) {
-        assert!(
-            model.paths.contains_key(&path) || model.uncertain.contains(&path),
-            "{when}: {path} is on the disk but its removal was reported done (or it never was made)"
-        );
+}
+
+/// Operations the guest may complete after its last done line reached the host: console
+/// output reaches emu-cli's stdout in batches, so a few more may be on the disk.
+const WINDOW: usize = 16;
+
+/// Checks that the disk holds every reported operation: it must equal the plan applied up to
+/// some point at or after the last reported one, with the next operation possibly half done.
+/// Returns the state the disk holds (the model for the next round).
+fn verify(
+    img: &[u8],
+    base: &BTreeMap<String, Expect>,
+    ops: &[Op],
+    done: usize,
+    when: &str,
+) -> BTreeMap<String, Expect> {
+    let r = FsReader::new(img).unwrap();
+    let mut state = base.clone();
+    for op in &ops[..done] {
+        op.apply(&mut state);
     }
+    let mut first_err = None;
+    for m in done..(done + WINDOW).min(ops.len()) {
+        let uncertain = ops[m].paths();
+        match matches(&r, &state, &uncertain) {
+            Ok(()) => {
+                settle(&r, &mut state, &uncertain);
+                return state;
+            }
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
+        }
+        ops[m].apply(&mut state);
+    }
+    panic!(
+        "{when}: the disk does not hold the {done} operations reported done: {}",
+        first_err.unwrap()
+    );
 }
 
 fn check_consistent(img: &[u8], when: &str) -> u32 {
@@ -177,6 +307,9 @@ fn env_count(name: &str, default: u32) -> u32 {
 }
 
 /// One round: boot, start `crashtest TAG`, SIGKILL after `delay`; returns the lines seen.
+/// crashtest's default step count (the run is killed long before it ends).
+const STEPS: u32 = 1000;
+
 fn run_and_kill(disk: &Path, seed: u64, tag: u32, delay: Duration) -> Vec<String> {
     let mut child = emu_cli()
         .args(["boot", "--smp", "3", "--seed", &seed.to_string(), "--disk"])
@@ -192,8 +325,12 @@ fn run_and_kill(disk: &Path, seed: u64, tag: u32, delay: Duration) -> Vec<String
     let reader = {
         let lines = lines.clone();
         std::thread::spawn(move || {
-            for line in BufReader::new(out).lines() {
-                let Ok(line) = line else { break };
+            // Whole lines only: the kill may cut the last one short.
+            let mut r = BufReader::new(out);
+            let mut buf = Vec::new();
+            while r.read_until(b'\n', &mut buf).is_ok_and(|n| n > 0) && buf.ends_with(b"\n") {
+                let line = String::from_utf8_lossy(&buf).trim_end().to_string();
+                buf.clear();
                 if line.starts_with("ct start") {
                     let _ = started_tx.send(());
                 }
@@ -241,16 +378,17 @@ fn sigkill_at_random_moments_loses_no_reported_write() {
         let dir = tempfile::tempdir().unwrap();
         let disk = dir.path().join("fs.img");
         std::fs::write(&disk, images::FS_IMG).unwrap();
-        let mut model = Model::default();
+        let mut model: BTreeMap<String, Expect> = BTreeMap::new();
         let mut rng = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
         for round in 0..rounds {
             let tag = round + 1;
+            let ops = plan(tag, STEPS);
             let delay = Duration::from_millis(50 + next(&mut rng) % 1500);
             let lines = run_and_kill(&disk, seed, tag, delay);
             kills += 1;
-            model.uncertain.clear();
-            model.apply(&lines);
-            let when = format!("seed {seed} round {round} (killed after {delay:?})");
+            let done = reported_done(&lines, &ops);
+            let when =
+                format!("seed {seed} round {round} (killed after {delay:?}, {done} ops done)");
             let img = std::fs::read(&disk).unwrap();
             replays += check_consistent(&img, &format!("{when}, before reboot")).min(1);
 
@@ -262,37 +400,7 @@ fn sigkill_at_random_moments_loses_no_reported_write() {
             let img = std::fs::read(&disk).unwrap();
             let replayed = check_consistent(&img, &format!("{when}, after reboot"));
             assert_eq!(replayed, 0, "{when}: the kernel's recovery emptied the log");
-            verify(&img, &model, &when);
-            // What the reboot's shell did is no crashtest step; the in-flight step is settled
-            // now: take the disk's word for its paths.
-            let r = FsReader::new(&img).unwrap();
-            for p in std::mem::take(&mut model.uncertain) {
-                if lookup(&r, &p).is_none() {
-                    model.paths.remove(&p);
-                } else if !model.paths.contains_key(&p) {
-                    let inum = lookup(&r, &p).unwrap();
-                    let ino = r.inode(inum).unwrap();
-                    let e = if ino.typ == abi::T_DIR {
-                        Expect::Dir
-                    } else {
-                        let data = r.read_inode(inum).unwrap();
-                        Expect::File {
-                            len: data.len(),
-                            fnv: fnv(&data),
-                        }
-                    };
-                    model.paths.insert(p, e);
-                } else if let Some(Expect::File { .. }) = model.paths.get(&p) {
-                    let data = r.read_inode(lookup(&r, &p).unwrap()).unwrap();
-                    model.paths.insert(
-                        p,
-                        Expect::File {
-                            len: data.len(),
-                            fnv: fnv(&data),
-                        },
-                    );
-                }
-            }
+            model = verify(&img, &model, &ops, done, &when);
         }
     }
     eprintln!("{kills} kills, {replays} left a committed log transaction to replay");
