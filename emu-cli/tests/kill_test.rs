@@ -262,8 +262,8 @@ fn verify(
         op.apply(&mut state);
     }
     let mut first_err = None;
-    for m in done..(done + WINDOW).min(ops.len()) {
-        let uncertain = ops[m].paths();
+    for op in ops.iter().skip(done).take(WINDOW) {
+        let uncertain = op.paths();
         match matches(&r, &state, &uncertain) {
             Ok(()) => {
                 settle(&r, &mut state, &uncertain);
@@ -273,7 +273,7 @@ fn verify(
                 first_err.get_or_insert(e);
             }
         }
-        ops[m].apply(&mut state);
+        op.apply(&mut state);
     }
     panic!(
         "{when}: the disk does not hold the {done} operations reported done: {}",
