@@ -8,7 +8,9 @@ use anyhow::{anyhow, Result};
 
 use crate::console::{GuestClock, SessionConsole, StopFlag};
 use crate::host_files::{self, KernelFormat};
-use crate::options::{parse_size, BootArgs, Clock, OnOff};
+use crate::options::{
+    parse_size, BootArgs, Clock, OnOff, RtcSource, TraceWhat, VirtioTransport,
+};
 use crate::outcome::{exit_status, RunEnd};
 use crate::{machine_glue, terminal};
 
@@ -42,6 +44,14 @@ pub struct BootPlan {
     pub clock: Clock,
     pub seed: Option<u64>,
     pub htif: bool,
+    /// `--trace traps`.
+    pub trace_traps: bool,
+    /// `--trace unimp`.
+    pub trace_unimp: bool,
+    /// `--rtc host`.
+    pub rtc_host: bool,
+    /// `--virtio legacy`.
+    pub virtio_legacy: bool,
 }
 
 impl BootPlan {
@@ -72,6 +82,10 @@ impl BootPlan {
             clock: args.clock,
             seed: args.seed,
             htif: args.htif == OnOff::On,
+            trace_traps: args.trace.contains(&TraceWhat::Traps),
+            trace_unimp: args.trace.contains(&TraceWhat::Unimp),
+            rtc_host: args.rtc == RtcSource::Host,
+            virtio_legacy: args.virtio == VirtioTransport::Legacy,
         })
     }
 
@@ -167,12 +181,21 @@ pub fn run(args: &BootArgs) -> Result<i32> {
         None
     };
     let console = console.with_crlf(raw.is_some() && stdout_tty);
+    if plan.trace_traps || plan.trace_unimp {
+        machine.set_tracer(
+            Box::new(machine_glue::StderrTracer {
+                crlf: raw.is_some(),
+            }),
+            plan.trace_traps,
+            plan.trace_unimp,
+        );
+    }
 
     let (end, stats) = machine_glue::run_machine(&mut machine, console, &stop, &clock, args);
     drop(raw);
 
     let (status, message) = exit_status(&end);
-    let error = matches!(end, RunEnd::HostError(_));
+    let error = matches!(end, RunEnd::HostError(_) | RunEnd::Wedged(_));
     if let Some(message) = message.filter(|_| !args.quiet || error) {
         let newline = if stdout_tty { "\n" } else { "" };
         eprintln!("{newline}emu-cli: {message}");
@@ -204,6 +227,17 @@ mod tests {
         assert_eq!(p.kernel, KernelSource::Bundled);
         assert_eq!(p.disk, DiskSource::BundledOverlay);
         assert_eq!((p.harts, p.ram_size, p.htif), (3, 128 << 20, true));
+        assert!(!p.trace_traps && !p.trace_unimp && !p.rtc_host && !p.virtio_legacy);
+    }
+
+    #[test]
+    fn trace_rtc_and_virtio_options() {
+        let p = plan(&["--trace", "traps,unimp", "--rtc", "host", "--virtio", "legacy"]).unwrap();
+        assert!(p.trace_traps && p.trace_unimp && p.rtc_host && p.virtio_legacy);
+        let p = plan(&["--trace", "unimp", "--virtio", "modern"]).unwrap();
+        assert!(!p.trace_traps && p.trace_unimp && !p.virtio_legacy);
+        let cfg = crate::machine_glue::machine_config(&plan(&["--virtio", "legacy"]).unwrap());
+        assert!(cfg.virtio_legacy);
     }
 
     #[test]

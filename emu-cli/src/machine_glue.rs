@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use anyhow::{anyhow, Result};
 use emu_core::{
-    ClockMode, Console, Disk, DiskMode, ExitReason, Machine, MachineConfig, MachineStats, RunLimits,
+    ClockMode, Console, Disk, DiskMode, ExitReason, Machine, MachineConfig, MachineStats, RtcClock,
+    RunLimits,
 };
 
 use crate::boot::{BootPlan, DiskSource};
@@ -34,6 +35,12 @@ pub fn machine_config(plan: &BootPlan) -> MachineConfig {
             Clock::Host => ClockMode::Host,
         },
         htif: plan.htif,
+        virtio_legacy: plan.virtio_legacy,
+        rtc: if plan.rtc_host {
+            RtcClock::Host
+        } else {
+            RtcClock::Virtual
+        },
         ..MachineConfig::default()
     }
 }
@@ -92,6 +99,29 @@ pub fn run_end(reason: ExitReason, stop: &StopFlag, args: &BootArgs) -> RunEnd {
             None => RunEnd::HostError("the machine stopped without a reason".into()),
         },
         ExitReason::HostError(e) => RunEnd::HostError(e),
+        ExitReason::Wedged(w) => RunEnd::Wedged(w.to_string()),
+    }
+}
+
+/// `--trace` output: one line per trap (`trap: …`) or unimplemented access (`unimp: …`) on
+/// stderr; `crlf` ends lines with CR LF (the terminal is in raw mode).
+pub struct StderrTracer {
+    pub crlf: bool,
+}
+
+impl StderrTracer {
+    fn line(&self, text: std::fmt::Arguments) {
+        let end = if self.crlf { "\r\n" } else { "\n" };
+        let _ = write!(std::io::stderr().lock(), "{text}{end}");
+    }
+}
+
+impl emu_core::trace::Tracer for StderrTracer {
+    fn trap(&mut self, record: &emu_core::trace::TrapRecord) {
+        self.line(format_args!("trap: {record}"));
+    }
+    fn unimp(&mut self, access: &emu_core::trace::UnimpAccess) {
+        self.line(format_args!("unimp: {access}"));
     }
 }
 

@@ -3,12 +3,13 @@
 //! ```text
 //! emu-cli boot [KERNEL] [--disk IMG] [--snapshot] [--smp N] [--mem SIZE] [--clock virtual|host]
 //!              [--seed N] [--timeout SECS] [--max-insns N] [--send TEXT]... [--until PATTERN]
-//!              [--stats] [--quiet] [--htif on|off]
+//!              [--stats] [--quiet] [--htif on|off] [--trace traps,unimp] [--rtc virtual|host]
+//!              [--virtio modern|legacy]
 //! emu-cli images [--export DIR]
 //! ```
 //!
 //! Exit status: the guest's power-off code; 1 host error (one line naming the file and the fix);
-//! 124 `--timeout`/`--max-insns` reached; 125 usage error.
+//! 124 `--timeout`/`--max-insns` reached; 125 usage error; 126 a hart wedged (trap loop).
 
 mod boot;
 mod console;

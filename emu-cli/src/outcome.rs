@@ -2,7 +2,8 @@
 //!
 //! Exit statuses: the guest's power-off code (0 = pass); 1 host error; 124 when `--timeout` or
 //! `--max-insns` ends the run (as `timeout(1)` does); 125 usage error (clap); 128 + n when
-//! signal n stopped the run.
+//! signal n stopped the run; 126 when a hart wedged (kept taking traps without retiring an
+//! instruction).
 
 use crate::console::StopCause;
 
@@ -12,6 +13,8 @@ pub const EXIT_HOST_ERROR: i32 = 1;
 pub const EXIT_TIMEOUT: i32 = 124;
 /// Exit status for a usage error.
 pub const EXIT_USAGE: i32 = 125;
+/// Exit status when a hart wedged: it kept taking traps without retiring an instruction.
+pub const EXIT_WEDGED: i32 = 126;
 
 /// Why a run ended (the machine's exit reason, with the CLI's stop requests resolved).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +31,8 @@ pub enum RunEnd {
     Stopped(StopCause),
     /// The emulator failed (I/O error on the disk, …).
     HostError(String),
+    /// A hart wedged; the diagnostic (emu-core's `Wedge` report).
+    Wedged(String),
 }
 
 /// The exit status and the line to print (None: print nothing) for how a run ended.
@@ -49,6 +54,7 @@ pub fn exit_status(end: &RunEnd) -> (i32, Option<String>) {
         RunEnd::Stopped(StopCause::OutputClosed) => (128 + 13, None),
         RunEnd::Stopped(StopCause::Signal(n)) => (128 + n, Some(format!("stopped by signal {n}"))),
         RunEnd::HostError(e) => (EXIT_HOST_ERROR, Some(format!("error: {e}"))),
+        RunEnd::Wedged(w) => (EXIT_WEDGED, Some(w.clone())),
     }
 }
 
@@ -166,6 +172,9 @@ mod tests {
         let (code, msg) = exit_status(&RunEnd::HostError("disk fs.img: I/O error".into()));
         assert_eq!(code, 1);
         assert!(msg.unwrap().contains("fs.img"));
+        let (code, msg) = exit_status(&RunEnd::Wedged("hart 0 wedged in S-mode: …".into()));
+        assert_eq!(code, EXIT_WEDGED);
+        assert!(msg.unwrap().starts_with("hart 0 wedged"));
     }
 
     #[test]

@@ -10,9 +10,11 @@ pub mod error;
 pub mod hart;
 pub mod loader;
 pub mod machine;
+pub mod trace;
 
 pub use console::{Console, MemoryConsole, NullConsole};
 pub use error::EmuError;
 pub use machine::{
-    ClockMode, Disk, DiskMode, ExitReason, Machine, MachineConfig, MachineStats, RunLimits,
+    ClockMode, Disk, DiskMode, ExitReason, Machine, MachineConfig, MachineStats, RtcClock,
+    RunLimits,
 };

@@ -18,8 +18,8 @@ use crate::dev::{BusFault, Device, Size};
 
 /// Physical base of the reset ROM.
 pub const ROM_BASE: u64 = 0x1000;
-/// Size of the reset ROM window in bytes.
-pub const ROM_SIZE: u64 = 0x1000;
+/// Size of the reset ROM window in bytes (QEMU `virt`'s mrom: 0x1000..0x1_0000).
+pub const ROM_SIZE: u64 = 0xf000;
 
 /// The instructions of the reset ROM, before its two data words.
 pub const RESET_CODE: [u32; 6] = [
