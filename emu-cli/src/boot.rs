@@ -8,9 +8,7 @@ use anyhow::{anyhow, Result};
 
 use crate::console::{GuestClock, SessionConsole, StopFlag};
 use crate::host_files::{self, KernelFormat};
-use crate::options::{
-    parse_size, BootArgs, Clock, OnOff, RtcSource, TraceWhat, VirtioTransport,
-};
+use crate::options::{parse_size, BootArgs, Clock, OnOff, RtcSource, TraceWhat, VirtioTransport};
 use crate::outcome::{exit_status, RunEnd};
 use crate::{machine_glue, terminal};
 
@@ -232,7 +230,15 @@ mod tests {
 
     #[test]
     fn trace_rtc_and_virtio_options() {
-        let p = plan(&["--trace", "traps,unimp", "--rtc", "host", "--virtio", "legacy"]).unwrap();
+        let p = plan(&[
+            "--trace",
+            "traps,unimp",
+            "--rtc",
+            "host",
+            "--virtio",
+            "legacy",
+        ])
+        .unwrap();
         assert!(p.trace_traps && p.trace_unimp && p.rtc_host && p.virtio_legacy);
         let p = plan(&["--trace", "unimp", "--virtio", "modern"]).unwrap();
         assert!(!p.trace_traps && p.trace_unimp && !p.virtio_legacy);

@@ -41,7 +41,6 @@ pub fn machine_config(plan: &BootPlan) -> MachineConfig {
         } else {
             RtcClock::Virtual
         },
-        ..MachineConfig::default()
     }
 }
 

@@ -54,7 +54,11 @@ fn guest() -> &'static PathBuf {
             let out = Command::new(tool).args(&args).output().unwrap_or_else(|e| {
                 panic!("{tool}: {e} (install binutils-riscv64-unknown-elf; .ci/run does)")
             });
-            assert!(out.status.success(), "{tool}: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{tool}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         elf
     })

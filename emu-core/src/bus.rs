@@ -529,7 +529,12 @@ impl Bus {
             Target::Uart(_) | Target::FwCfg(_) | Target::Virtio(..) => true,
         };
         if refused {
-            self.note_unimp(paddr, size, value, Some((device, off, "refused: access fault")));
+            self.note_unimp(
+                paddr,
+                size,
+                value,
+                Some((device, off, "refused: access fault")),
+            );
         } else if !implemented {
             let what = match target {
                 Target::Pio(_) | Target::Mmio(_) => "no device in the window (all ones)",

@@ -71,7 +71,10 @@ fn handler_that_is_not_code_stops_with_the_diagnostic() {
     assert!(took < Duration::from_secs(1), "took {took:?}");
     assert_eq!(w.first.cause, cause::ECALL_FROM_M);
     assert_eq!(w.repeat.cause, cause::ILLEGAL_INSN);
-    assert_eq!(w.repeat.epc, w.first.target, "the trap repeats at the handler");
+    assert_eq!(
+        w.repeat.epc, w.first.target,
+        "the trap repeats at the handler"
+    );
     let text = w.to_string();
     assert!(text.contains("hart 0 wedged in M-mode"), "{text}");
     assert!(text.contains("environment call from M-mode"), "{text}");

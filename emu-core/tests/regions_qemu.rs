@@ -35,8 +35,16 @@ fn run_qemu(elf: &[u8], legacy: bool) -> String {
     let path = dir.path().join("regions.elf");
     std::fs::write(&path, elf).unwrap();
     let mut cmd = Command::new("qemu-system-riscv64");
-    cmd.args(["-machine", "virt", "-bios", "none", "-m", "128M", "-nographic"])
-        .args(["-rtc", "base=2024-01-01T00:00:00"]);
+    cmd.args([
+        "-machine",
+        "virt",
+        "-bios",
+        "none",
+        "-m",
+        "128M",
+        "-nographic",
+    ])
+    .args(["-rtc", "base=2024-01-01T00:00:00"]);
     if !legacy {
         cmd.args(["-global", "virtio-mmio.force-legacy=false"]);
     }
@@ -99,7 +107,11 @@ fn first_difference(qemu: &str, ours: &str) -> String {
         .find(|&i| q.get(i) != o.get(i))
         .unwrap_or(0);
     let mut msg = format!("first difference at line {}:\n", i + 1);
-    msg += &format!("  qemu: {}\n  ours: {}\n", q.get(i).unwrap_or(&"<end>"), o.get(i).unwrap_or(&"<end>"));
+    msg += &format!(
+        "  qemu: {}\n  ours: {}\n",
+        q.get(i).unwrap_or(&"<end>"),
+        o.get(i).unwrap_or(&"<end>")
+    );
     let diffs = (0..q.len().max(o.len()))
         .filter(|&i| q.get(i) != o.get(i))
         .count();

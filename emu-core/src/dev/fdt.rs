@@ -7,14 +7,14 @@ use vm_fdt::{FdtWriter, FdtWriterResult};
 use super::clint::{CLINT_SIZE, MTIME_HZ};
 use super::flash::{FLASH_BANK_SIZE, FLASH_BASE};
 use super::fw_cfg::FW_CFG_SIZE;
-use super::rtc::{RTC_IRQ, RTC_SIZE};
 use super::plic::{PLIC_SIZE, PLIC_SOURCES};
+use super::rtc::{RTC_IRQ, RTC_SIZE};
 use super::test_finisher::TEST_FINISHER_SIZE;
 use super::uart::{UART_IRQ, UART_SIZE};
 use super::virtio::mmio::VIRTIO_MMIO_SIZE;
 use crate::bus::{
-    CLINT_BASE, FW_CFG_BASE, PLIC_BASE, RTC_BASE, TEST_FINISHER_BASE, UART_BASE, VIRTIO_BASE, VIRTIO_IRQ_BASE,
-    VIRTIO_SLOTS,
+    CLINT_BASE, FW_CFG_BASE, PLIC_BASE, RTC_BASE, TEST_FINISHER_BASE, UART_BASE, VIRTIO_BASE,
+    VIRTIO_IRQ_BASE, VIRTIO_SLOTS,
 };
 
 /// ISA string of our harts (RV64GC with the extensions the hart implements).

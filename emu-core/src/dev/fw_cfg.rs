@@ -185,7 +185,10 @@ mod tests {
     fn signature_features_and_file_directory() {
         let mut f = FwCfg::new(3);
         f.write(SELECTOR, 2, 0x0000).unwrap();
-        assert_eq!(f.read(DATA, 4).unwrap(), u32::from_le_bytes(*b"QEMU") as u64);
+        assert_eq!(
+            f.read(DATA, 4).unwrap(),
+            u32::from_le_bytes(*b"QEMU") as u64
+        );
         assert_eq!(f.read(DATA, 4).unwrap(), 0, "zeros past the end");
         f.write(SELECTOR, 2, 0x0100).unwrap();
         assert_eq!(f.read(DATA, 1).unwrap(), 3);
@@ -194,10 +197,7 @@ mod tests {
         f.write(SELECTOR, 2, 0x1900).unwrap();
         assert_eq!(f.read(DATA, 4).unwrap(), 3u32.to_be() as u64);
         assert!(f.read(SELECTOR, 2).is_err() && f.write(SELECTOR, 4, 0).is_err());
-        assert_eq!(
-            f.read(DMA, 8).unwrap(),
-            u64::from_le_bytes(*DMA_SIGNATURE)
-        );
+        assert_eq!(f.read(DMA, 8).unwrap(), u64::from_le_bytes(*DMA_SIGNATURE));
     }
 
     #[test]
@@ -214,6 +214,10 @@ mod tests {
         let mut out = [0xffu8; 6];
         ram.read_bytes(0x8000_0100, &mut out).unwrap();
         assert_eq!(&out, b"QEMU\0\0");
-        assert_eq!(ram.read(0x8000_0000, 4).unwrap(), 0, "control cleared: done");
+        assert_eq!(
+            ram.read(0x8000_0000, 4).unwrap(),
+            0,
+            "control cleared: done"
+        );
     }
 }

@@ -154,7 +154,8 @@ impl Plic {
         }
         if (ENABLE_BASE..CONTEXT_BASE).contains(&offset) {
             let ctx = ((offset - ENABLE_BASE) / ENABLE_STRIDE) as usize;
-            return ctx < self.enable.len() && (offset - ENABLE_BASE) % ENABLE_STRIDE < WORDS as u64 * 4;
+            return ctx < self.enable.len()
+                && (offset - ENABLE_BASE) % ENABLE_STRIDE < WORDS as u64 * 4;
         }
         if offset >= CONTEXT_BASE {
             let ctx = ((offset - CONTEXT_BASE) / CONTEXT_STRIDE) as usize;

@@ -98,7 +98,8 @@ impl Rtc {
     }
 
     fn write32(&mut self, offset: u64, v: u32) {
-        let deposit = |old: u64, shift: u32| (old & !(0xffff_ffffu64 << shift)) | ((v as u64) << shift);
+        let deposit =
+            |old: u64, shift: u32| (old & !(0xffff_ffffu64 << shift)) | ((v as u64) << shift);
         match offset {
             TIME_LOW | TIME_HIGH => {
                 let cur = self.time();
@@ -160,7 +161,11 @@ mod tests {
         r.set_now(0x1_2345_6789);
         assert_eq!(r.read(TIME_LOW, 4).unwrap(), 0x2345_6789);
         r.set_now(0x2_0000_0000);
-        assert_eq!(r.read(TIME_HIGH, 4).unwrap(), 1, "latched at the TIME_LOW read");
+        assert_eq!(
+            r.read(TIME_HIGH, 4).unwrap(),
+            1,
+            "latched at the TIME_LOW read"
+        );
         assert_eq!(r.read(TIME_LOW, 8).unwrap(), 0x2_0000_0000);
         r.write(TIME_HIGH, 4, 5).unwrap();
         assert_eq!(r.time(), 0x5_0000_0000);
