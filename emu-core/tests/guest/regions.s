@@ -203,7 +203,18 @@ table:
     PROBE 0x0, R
     PROBE 0x80, R
     PROBE 0x800, R
-    # MROM: the reset vector's code, zeros after it, a write (dropped), its end, just after
+    # MROM: the reset vector's code, start and device-tree addresses, fw_dynamic_info (but not
+    # its next_addr at 0x1038: for an ELF, QEMU 7.2 passes the lowest segment address, which
+    # for this program is a headers-only segment below RAM), zeros after it, a write (dropped),
+    # its end, just after
+    PROBE 0x1000, R
+    PROBE 0x1010, R
+    PROBE 0x1018, R
+    PROBE 0x1020, R
+    PROBE 0x1028, R
+    PROBE 0x1030, R
+    PROBE 0x1040, R
+    PROBE 0x1048, R
     PROBE 0x1800, RW, 0x5a5a5a5a5a5a5a5a
     PROBE 0xfff8, R
     PROBE 0x10000, R
