@@ -7,7 +7,7 @@ use std::sync::{mpsc, Arc};
 use anyhow::{anyhow, Result};
 use emu_core::{BootFile, BootImages};
 
-use crate::console::{GuestClock, SessionConsole, StopFlag};
+use crate::console::{lock_status, GuestClock, SessionConsole, StopFlag};
 use crate::host_files::{self, KernelFormat};
 use crate::options::{parse_size, BootArgs, Clock, OnOff, RtcSource, TraceWhat, VirtioTransport};
 use crate::outcome::{exit_status, RunEnd};
@@ -136,6 +136,17 @@ impl BootPlan {
         })
     }
 
+    /// A KERNEL file given without `--disk` whose bytes are one of the bundled kernels (e.g.
+    /// after `emu-cli images --export .`) gets the bundled fs.img as an in-memory overlay, as
+    /// when no KERNEL is given; the banner says so.
+    pub fn give_bundled_kernel_its_disk(&mut self, kernel: &[u8]) {
+        let bundled = kernel == images::KERNEL_IMG || kernel == images::KERNEL_EAGER_IMG;
+        if bundled && self.disk == DiskSource::None && matches!(self.kernel, KernelSource::File(_))
+        {
+            self.disk = DiskSource::BundledOverlay;
+        }
+    }
+
     /// The kernel's bytes, format and display name.
     ///
     /// # Errors
@@ -170,6 +181,9 @@ impl BootPlan {
         }
         let disk = match &self.disk {
             DiskSource::None => "no disk".to_string(),
+            DiskSource::BundledOverlay if matches!(self.kernel, KernelSource::File(_)) => {
+                "the bundled fs.img (writes kept in memory; KERNEL is a bundled kernel)".to_string()
+            }
             DiskSource::BundledOverlay => "the bundled fs.img (writes kept in memory)".to_string(),
             DiskSource::File {
                 path,
@@ -194,8 +208,11 @@ impl BootPlan {
 /// Host errors before the machine runs (bad option value, missing kernel or disk): the caller
 /// prints them on one line and exits with 1.
 pub fn run(args: &BootArgs) -> Result<i32> {
-    let plan = BootPlan::from_args(args)?;
+    let mut plan = BootPlan::from_args(args)?;
     let images = plan.boot_images()?;
+    if let Some(kernel) = &images.kernel {
+        plan.give_bundled_kernel_its_disk(&kernel.bytes);
+    }
     if let DiskSource::File { path, overlay } = &plan.disk {
         host_files::check_disk(path, *overlay)?;
     }
@@ -204,20 +221,24 @@ pub fn run(args: &BootArgs) -> Result<i32> {
     let stop = Arc::new(StopFlag::new());
     let clock = Arc::new(GuestClock::new());
     let interactive = terminal::stdin_is_terminal();
-    let stdout_tty = terminal::stdout_is_terminal();
     terminal::install_panic_hook();
     terminal::spawn_signal_thread(stop.clone())?;
     let (keys_tx, keys_rx) = mpsc::channel();
     terminal::spawn_stdin_reader(interactive, stop.clone(), keys_tx)?;
 
     let console = SessionConsole::new(
-        std::io::stdout(),
-        args.send.iter().map(|t| t.0.clone()).collect(),
+        terminal::stdout_writer()?,
+        args.script.clone(),
         Some(keys_rx),
         stop.clone(),
     )
     .with_until(args.until.as_ref().map(|t| t.0.clone()))
+    .with_expect_timeout(args.expect_timeout)
     .with_pacing(clock.clone(), machine_glue::SEND_QUIET_TICKS);
+    let status = console.status();
+    // A person at the keyboard: idle time is slept, not skipped (scripted runs skip it).
+    let scripted = !args.script.is_empty() || args.until.is_some();
+    machine.set_idle_sleep(interactive && !scripted);
 
     if !args.quiet {
         let keys = if interactive {
@@ -226,21 +247,23 @@ pub fn run(args: &BootArgs) -> Result<i32> {
             ""
         };
         eprintln!("emu-cli: {}{keys}", plan.describe());
+        if plan.disk == DiskSource::None {
+            eprintln!(
+                "emu-cli: note: no --disk given: the guest has no disk (virtio-blk slot 0 is empty)"
+            );
+        }
     }
 
-    // Raw mode only once everything that could fail before the run has been done; the guard
+    // Raw input only once everything that could fail before the run has been done; the guard
     // restores the terminal when this function returns by any path.
     let raw = if interactive {
         terminal::RawModeGuard::enable().ok()
     } else {
         None
     };
-    let console = console.with_crlf(raw.is_some() && stdout_tty);
     if plan.trace_traps || plan.trace_unimp {
         machine.set_tracer(
-            Box::new(machine_glue::StderrTracer {
-                crlf: raw.is_some(),
-            }),
+            Box::new(machine_glue::StderrTracer),
             plan.trace_traps,
             plan.trace_unimp,
         );
@@ -249,16 +272,21 @@ pub fn run(args: &BootArgs) -> Result<i32> {
     let (end, stats) = machine_glue::run_machine(&mut machine, console, &stop, &clock, args);
     drop(raw);
 
-    let (status, message) = exit_status(&end);
+    let (code, message) = exit_status(&end);
     let error = matches!(end, RunEnd::HostError(_) | RunEnd::Wedged(_));
-    if let Some(message) = message.filter(|_| !args.quiet || error) {
-        let newline = if stdout_tty { "\n" } else { "" };
-        eprintln!("{newline}emu-cli: {message}");
+    let status = lock_status(&status);
+    if let Some(mut message) = message.filter(|_| !args.quiet || error) {
+        if matches!(end, RunEnd::PowerOff(c) if c != 0) && !status.last_line_text().is_empty() {
+            message += &format!("; its last line: {:?}", status.last_line_text());
+        }
+        // Guest output is flushed; start our line on a line of our own where it shows.
+        let newline = status.mid_line && terminal::stderr_shares_stdout_screen();
+        eprintln!("{}emu-cli: {message}", if newline { "\n" } else { "" });
     }
     if args.stats {
         eprint!("{}", stats.render());
     }
-    Ok(status)
+    Ok(code)
 }
 
 #[cfg(test)]
@@ -329,6 +357,22 @@ mod tests {
         assert_eq!(p.kernel, KernelSource::File("k.elf".into()));
         assert_eq!(p.disk, DiskSource::None);
         assert_eq!((p.harts, p.htif), (1, false));
+    }
+
+    #[test]
+    fn a_copy_of_a_bundled_kernel_gets_the_bundled_disk() {
+        for image in [images::KERNEL_IMG, images::KERNEL_EAGER_IMG] {
+            let mut p = plan(&["kernel.img"]).unwrap();
+            p.give_bundled_kernel_its_disk(image);
+            assert_eq!(p.disk, DiskSource::BundledOverlay);
+            assert!(p.describe().contains("bundled fs.img"), "{}", p.describe());
+        }
+        let mut p = plan(&["kernel.img", "--disk", "mine.img"]).unwrap();
+        p.give_bundled_kernel_its_disk(images::KERNEL_IMG);
+        assert!(matches!(p.disk, DiskSource::File { .. }), "--disk wins");
+        let mut p = plan(&["xv6-kernel"]).unwrap();
+        p.give_bundled_kernel_its_disk(b"\x7fELF other kernel");
+        assert_eq!(p.disk, DiskSource::None);
     }
 
     #[test]

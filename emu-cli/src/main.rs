@@ -2,9 +2,10 @@
 //!
 //! ```text
 //! emu-cli boot [KERNEL] [--disk IMG] [--snapshot] [--smp N] [--mem SIZE] [--clock virtual|host]
-//!              [--seed N] [--timeout SECS] [--max-insns N] [--send TEXT]... [--until PATTERN]
-//!              [--stats] [--quiet] [--htif on|off] [--bios FILE] [--initrd FILE] [--append TEXT]
-//!              [--no-reboot] [--trace traps,unimp] [--rtc virtual|host] [--virtio modern|legacy]
+//!              [--seed N] [--timeout SECS] [--max-insns N] [--send TEXT | --expect PATTERN]...
+//!              [--expect-timeout SECS] [--until PATTERN] [--stats] [--quiet] [--htif on|off]
+//!              [--bios FILE] [--initrd FILE] [--append TEXT] [--no-reboot]
+//!              [--trace traps,unimp] [--rtc virtual|host] [--virtio modern|legacy]
 //! emu-cli images [--export DIR]
 //! ```
 //!
@@ -20,13 +21,11 @@ mod options;
 mod outcome;
 mod terminal;
 
-use clap::Parser;
-
 use crate::options::{Cli, Command, ImagesArgs};
 use crate::outcome::{EXIT_HOST_ERROR, EXIT_USAGE};
 
 fn main() {
-    let status = match Cli::try_parse() {
+    let status = match options::parse_cli_from(std::env::args_os()) {
         Ok(cli) => run(cli),
         Err(e) => {
             let _ = e.print();

@@ -103,11 +103,26 @@ pub struct BootArgs {
     #[arg(long, value_name = "N")]
     pub max_insns: Option<u64>,
 
-    /// Text typed into the console once the guest has printed and then been quiet for 200 ms of
-    /// guest time (at the prompt); `\n`, `\r`, `\t`, `\\`, `\xHH` escapes are honoured.
-    /// Repeatable: each text waits for the output of the one before to settle.
+    /// Text typed into the console: right after the --expect before it matched, or, with no
+    /// --expect before it, once the guest has printed and then been quiet for 200 ms of guest
+    /// time (at the prompt). `\n`, `\r`, `\t`, `\\`, `\xHH` escapes are honoured.
+    /// Repeatable, in order with --expect.
     #[arg(long, value_name = "TEXT", value_parser = parse_console_text)]
     pub send: Vec<ConsoleText>,
+
+    /// Wait until the console output since the previous --send/--expect contains PATTERN
+    /// (escapes as --send); the --send after it is typed at once. Repeatable.
+    #[arg(long, value_name = "PATTERN", value_parser = parse_console_text)]
+    pub expect: Vec<ConsoleText>,
+
+    /// Host seconds each --expect may wait; a pattern that does not come in time ends the run
+    /// with status 124, naming it.
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub expect_timeout: Option<Duration>,
+
+    /// --send and --expect in command-line order (filled by [`parse_cli_from`]).
+    #[arg(skip)]
+    pub script: Vec<ScriptStep>,
 
     /// Exit with status 0 as soon as the console output contains PATTERN (escapes as --send).
     #[arg(long, value_name = "PATTERN", value_parser = parse_console_text)]
@@ -170,6 +185,44 @@ pub enum VirtioTransport {
     Modern,
     /// Version 1.
     Legacy,
+}
+
+/// One `--send` or `--expect`, in command-line order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScriptStep {
+    /// `--send TEXT`.
+    Send(Vec<u8>),
+    /// `--expect PATTERN`.
+    Expect(Vec<u8>),
+}
+
+/// Parses a command line (`argv[0]` first) like `Cli::try_parse_from`, and puts the `--send`
+/// and `--expect` options of `boot` into [`BootArgs::script`] in the order they were given.
+///
+/// # Errors
+/// A usage error (clap's).
+pub fn parse_cli_from<I, T>(argv: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().try_get_matches_from(argv)?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    if let (Command::Boot(boot), Some(m)) = (&mut cli.command, matches.subcommand_matches("boot")) {
+        let at =
+            |id: &str| -> Vec<usize> { m.indices_of(id).map(|i| i.collect()).unwrap_or_default() };
+        let mut steps: Vec<(usize, ScriptStep)> = Vec::new();
+        for (i, t) in at("send").into_iter().zip(&boot.send) {
+            steps.push((i, ScriptStep::Send(t.0.clone())));
+        }
+        for (i, t) in at("expect").into_iter().zip(&boot.expect) {
+            steps.push((i, ScriptStep::Expect(t.0.clone())));
+        }
+        steps.sort_by_key(|(i, _)| *i);
+        boot.script = steps.into_iter().map(|(_, s)| s).collect();
+    }
+    Ok(cli)
 }
 
 /// `emu-cli images [--export DIR]`.
@@ -314,7 +367,7 @@ mod tests {
     fn boot(args: &[&str]) -> Result<BootArgs, clap::Error> {
         let mut argv = vec!["emu-cli", "boot"];
         argv.extend_from_slice(args);
-        Cli::try_parse_from(argv).map(|cli| match cli.command {
+        parse_cli_from(argv).map(|cli| match cli.command {
             Command::Boot(b) => b,
             other => panic!("parsed as {other:?}"),
         })
@@ -458,6 +511,37 @@ mod tests {
         );
         assert_eq!(b.until, Some(ConsoleText(b"ALL COW TESTS PASSED".to_vec())));
         assert_eq!(b.htif, OnOff::Off);
+    }
+
+    #[test]
+    fn send_and_expect_keep_their_order() {
+        let b = boot(&[
+            "--send",
+            "a",
+            "--expect",
+            "autoboot",
+            "--send",
+            " ",
+            "--expect",
+            "=> ",
+            "--send",
+            "help\\n",
+            "--expect-timeout",
+            "7",
+        ])
+        .unwrap();
+        assert_eq!(
+            b.script,
+            vec![
+                ScriptStep::Send(b"a".to_vec()),
+                ScriptStep::Expect(b"autoboot".to_vec()),
+                ScriptStep::Send(b" ".to_vec()),
+                ScriptStep::Expect(b"=> ".to_vec()),
+                ScriptStep::Send(b"help\n".to_vec()),
+            ]
+        );
+        assert_eq!(b.expect_timeout, Some(Duration::from_secs(7)));
+        assert!(boot(&[]).unwrap().script.is_empty());
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! How a run ended, as an exit status and a message; and the `--stats` report.
 //!
-//! Exit statuses: the guest's power-off code (0 = pass); 1 host error; 124 when `--timeout` or
-//! `--max-insns` ends the run (as `timeout(1)` does); 125 usage error (clap); 128 + n when
-//! signal n stopped the run; 126 when a hart wedged (kept taking traps without retiring an
-//! instruction).
+//! Exit statuses: the guest's power-off code (0 = pass); 1 host error; 124 when `--timeout`,
+//! `--max-insns` or `--expect-timeout` ends the run (as `timeout(1)` does); 125 usage error
+//! (clap); 126 when a hart wedged (kept taking traps without retiring an instruction); 128 + n
+//! when signal n stopped the run.
 
 use crate::console::StopCause;
 
@@ -29,6 +29,11 @@ pub enum RunEnd {
     Timeout(std::time::Duration),
     /// The CLI stopped the machine.
     Stopped(StopCause),
+    /// An `--expect` pattern did not appear within `--expect-timeout`.
+    ExpectTimeout {
+        pattern: String,
+        after: std::time::Duration,
+    },
     /// The emulator failed (I/O error on the disk, …).
     HostError(String),
     /// A hart wedged; the diagnostic (emu-core's `Wedge` report).
@@ -52,10 +57,20 @@ pub fn exit_status(end: &RunEnd) -> (i32, Option<String>) {
             EXIT_TIMEOUT,
             Some(format!("--timeout {}s reached", t.as_secs_f64())),
         ),
+        RunEnd::ExpectTimeout { pattern, after } => (
+            EXIT_TIMEOUT,
+            Some(format!(
+                "--expect {pattern:?} did not appear within --expect-timeout {}s",
+                after.as_secs_f64()
+            )),
+        ),
         RunEnd::Stopped(StopCause::UntilMatched) => (0, Some("--until pattern seen".into())),
         RunEnd::Stopped(StopCause::Quit) => (0, Some("quit (Ctrl-A x)".into())),
         RunEnd::Stopped(StopCause::OutputClosed) => (128 + 13, None),
         RunEnd::Stopped(StopCause::Signal(n)) => (128 + n, Some(format!("stopped by signal {n}"))),
+        RunEnd::Stopped(StopCause::ExpectTimeout(n)) => {
+            (EXIT_TIMEOUT, Some(format!("--expect step {n} timed out")))
+        }
         RunEnd::HostError(e) => (EXIT_HOST_ERROR, Some(format!("error: {e}"))),
         RunEnd::Wedged(w) => (EXIT_WEDGED, Some(w.clone())),
     }
@@ -171,6 +186,15 @@ mod tests {
         assert_eq!(
             exit_status(&RunEnd::Stopped(StopCause::OutputClosed)),
             (141, None)
+        );
+        let (code, msg) = exit_status(&RunEnd::ExpectTimeout {
+            pattern: "=> ".into(),
+            after: Duration::from_secs(5),
+        });
+        assert_eq!(code, 124);
+        assert_eq!(
+            msg.unwrap(),
+            "--expect \"=> \" did not appear within --expect-timeout 5s"
         );
         let (code, msg) = exit_status(&RunEnd::HostError("disk fs.img: I/O error".into()));
         assert_eq!(code, 1);
