@@ -11,7 +11,7 @@ use crate::console::{lock_status, GuestClock, SessionConsole, StopFlag};
 use crate::host_files::{self, KernelFormat};
 use crate::options::{parse_size, BootArgs, Clock, OnOff, RtcSource, TraceWhat, VirtioTransport};
 use crate::outcome::{exit_status, RunEnd};
-use crate::{machine_glue, terminal};
+use crate::{gdb, machine_glue, terminal};
 
 /// Where the kernel comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -217,6 +217,12 @@ pub fn run(args: &BootArgs) -> Result<i32> {
         host_files::check_disk(path, *overlay)?;
     }
     let mut machine = machine_glue::build_machine(&plan, images)?;
+    if args.halted && args.gdb_port().is_none() {
+        return Err(anyhow!(
+            "--halted waits for gdb; add --gdb tcp::PORT or -s (port 1234)"
+        ));
+    }
+    let gdb = args.gdb_port().map(gdb::GdbListener::bind).transpose()?;
 
     let stop = Arc::new(StopFlag::new());
     let clock = Arc::new(GuestClock::new());
@@ -269,7 +275,13 @@ pub fn run(args: &BootArgs) -> Result<i32> {
         );
     }
 
-    let (end, stats) = machine_glue::run_machine(&mut machine, console, &stop, &clock, args);
+    let (end, stats) = match &gdb {
+        None => machine_glue::run_machine(&mut machine, console, &stop, &clock, args),
+        Some(gdb) => {
+            machine.set_console(Box::new(console));
+            gdb::serve(machine, gdb, args.halted, &stop, &clock, args)
+        }
+    };
     drop(raw);
 
     let (code, message) = exit_status(&end);

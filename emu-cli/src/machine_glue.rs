@@ -112,6 +112,7 @@ pub fn run_end(reason: ExitReason, stop: &StopFlag, args: &BootArgs) -> RunEnd {
         },
         ExitReason::HostError(e) => RunEnd::HostError(e),
         ExitReason::Wedged(w) => RunEnd::Wedged(w.to_string()),
+        ExitReason::Debug(stop) => RunEnd::HostError(format!("{stop:?} outside a gdb session")),
     }
 }
 

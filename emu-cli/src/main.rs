@@ -4,8 +4,8 @@
 //! emu-cli boot [KERNEL] [--disk IMG] [--snapshot] [--smp N] [--mem SIZE] [--clock virtual|host]
 //!              [--seed N] [--timeout SECS] [--max-insns N] [--send TEXT | --expect PATTERN]...
 //!              [--expect-timeout SECS] [--until PATTERN] [--stats] [--quiet] [--htif on|off]
-//!              [--bios FILE] [--initrd FILE] [--append TEXT] [--no-reboot]
-//!              [--trace traps,unimp] [--rtc virtual|host] [--virtio modern|legacy]
+//!              [--bios FILE] [--initrd FILE] [--append TEXT] [--no-reboot] [--gdb tcp::PORT | -s]
+//!              [--halted | -S] [--trace traps,unimp] [--rtc virtual|host] [--virtio modern|legacy]
 //! emu-cli images [--export DIR]
 //! ```
 //!
@@ -15,6 +15,7 @@
 mod boot;
 mod console;
 mod ctrl_a;
+mod gdb;
 mod host_files;
 mod machine_glue;
 mod options;
@@ -74,6 +75,11 @@ fn images_command(args: &ImagesArgs) -> anyhow::Result<()> {
                 images::kernel_eager_path().display()
             );
             println!("fs.img            {}", images::fs_path().display());
+            let user = images::user_program_path("");
+            println!(
+                "user programs     {} (with symbols, for gdb)",
+                user.display()
+            );
         }
     }
     Ok(())

@@ -158,6 +158,20 @@ pub struct BootArgs {
     /// QEMU's default).
     #[arg(long, value_enum, default_value_t = VirtioTransport::Modern)]
     pub virtio: VirtioTransport,
+
+    /// Serve gdb's remote protocol on 127.0.0.1:PORT (`tcp::PORT` or `PORT`, as QEMU's -gdb);
+    /// harts are gdb threads.
+    #[arg(long, value_name = "tcp::PORT", value_parser = crate::gdb::parse_gdb_address)]
+    pub gdb: Option<u16>,
+
+    /// Shorthand for --gdb tcp::1234 (QEMU's -s).
+    #[arg(short = 's')]
+    pub gdb_default_port: bool,
+
+    /// Start with every hart stopped until gdb connects and continues (QEMU's -S); needs --gdb
+    /// or -s.
+    #[arg(long, short = 'S')]
+    pub halted: bool,
 }
 
 /// What `--trace` prints.
@@ -185,6 +199,13 @@ pub enum VirtioTransport {
     Modern,
     /// Version 1.
     Legacy,
+}
+
+impl BootArgs {
+    /// The gdb port asked for (`--gdb`, or 1234 for `-s`).
+    pub fn gdb_port(&self) -> Option<u16> {
+        self.gdb.or(self.gdb_default_port.then_some(1234))
+    }
 }
 
 /// One `--send` or `--expect`, in command-line order.

@@ -38,6 +38,8 @@ pub enum RunEnd {
     HostError(String),
     /// A hart wedged; the diagnostic (emu-core's `Wedge` report).
     Wedged(String),
+    /// gdb's `kill` ended the run (status 0, as QEMU exits).
+    DebuggerKill,
 }
 
 /// The exit status and the line to print (None: print nothing) for how a run ended.
@@ -73,6 +75,7 @@ pub fn exit_status(end: &RunEnd) -> (i32, Option<String>) {
         }
         RunEnd::HostError(e) => (EXIT_HOST_ERROR, Some(format!("error: {e}"))),
         RunEnd::Wedged(w) => (EXIT_WEDGED, Some(w.clone())),
+        RunEnd::DebuggerKill => (0, Some("killed by gdb".into())),
     }
 }
 

@@ -17,6 +17,6 @@ pub use boot::{BootFile, BootImages, BootLayout};
 pub use console::{Console, MemoryConsole, NullConsole};
 pub use error::EmuError;
 pub use machine::{
-    ClockMode, Disk, DiskMode, ExitReason, Machine, MachineConfig, MachineStats, RtcClock,
-    RunLimits,
+    ClockMode, DebugReg, DebugStop, Disk, DiskMode, ExitReason, HartAction, Machine, MachineConfig,
+    MachineStats, RtcClock, RunLimits, WatchKind,
 };

@@ -32,6 +32,9 @@ use crate::trace::{Tracer, Wedge};
 
 use crate::console::Console;
 pub use crate::dev::virtio::blk::{Disk, DiskMode};
+pub use debug::{DebugReg, DebugStop, HartAction, WatchKind};
+
+mod debug;
 use crate::error::EmuError;
 
 /// Instructions per `mtime` tick: 10 MHz of guest time at a nominal 100 MIPS.
@@ -138,6 +141,8 @@ pub enum ExitReason {
     /// A hart kept taking traps without retiring an instruction ([`WEDGE_TRAPS`] in a row):
     /// the report names the first trap of the chain and the one that repeats.
     Wedged(Wedge),
+    /// A debugger's breakpoint, watchpoint or step stopped the run (see [`DebugStop`]).
+    Debug(DebugStop),
 }
 
 /// Counters of a machine.
@@ -184,6 +189,8 @@ pub struct Machine {
     trap_steps: Vec<u64>,
     /// Receives `--trace` output, when tracing.
     tracer: Option<Box<dyn Tracer>>,
+    /// Breakpoints, watchpoints and hart actions while a debugger is attached (machine/debug.rs).
+    debug: Option<Box<debug::DebugState>>,
     /// Pace idle virtual time to the wall clock ([`Machine::set_idle_sleep`]).
     idle_sleep: bool,
     /// Host instant and `mtime` from which paced idle time is measured.
@@ -237,6 +244,7 @@ impl Machine {
             htif: None,
             trap_steps: vec![0; n],
             tracer: None,
+            debug: None,
             idle_sleep: false,
             wall_anchor: None,
             config,
@@ -485,22 +493,40 @@ impl Machine {
             let now = self.rtc_now();
             self.bus.set_rtc_time(now);
             let (mut busiest, mut round) = (0, 0);
-            for h in 0..self.harts.len() {
-                let budget = self.next_quantum().min(left - round);
-                match self.run_hart(h, budget) {
-                    Ok(ran) => {
-                        busiest = busiest.max(ran);
-                        round += ran;
-                    }
-                    Err(ExitReason::Reset) if !self.config.no_reboot => {
-                        if let Err(e) = self.reset() {
-                            return ExitReason::HostError(format!("reboot failed: {e}"));
-                        }
-                        self.reboots += 1;
-                        break;
-                    }
-                    Err(reason) => return reason,
+            let mut outcome = Ok(());
+            if self.debug.as_ref().is_some_and(|d| d.stepper()) {
+                // A debugger's breakpoints, watchpoints or steps: one instruction at a time.
+                match self.debug_round(left) {
+                    Ok((b, _)) => busiest = b,
+                    Err(reason) => outcome = Err(reason),
                 }
+                if self.tracer.is_some() {
+                    self.flush_traces();
+                }
+            } else {
+                for h in 0..self.harts.len() {
+                    let budget = self.next_quantum().min(left - round);
+                    match self.run_hart(h, budget) {
+                        Ok(ran) => {
+                            busiest = busiest.max(ran);
+                            round += ran;
+                        }
+                        Err(reason) => {
+                            outcome = Err(reason);
+                            break;
+                        }
+                    }
+                }
+            }
+            match outcome {
+                Ok(()) => {}
+                Err(ExitReason::Reset) if !self.config.no_reboot => {
+                    if let Err(e) = self.reset() {
+                        return ExitReason::HostError(format!("reboot failed: {e}"));
+                    }
+                    self.reboots += 1;
+                }
+                Err(reason) => return reason,
             }
             if self.config.clock == ClockMode::Virtual {
                 let t = self.tick_remainder + busiest;
@@ -514,7 +540,7 @@ impl Machine {
                 }
             }
             self.bus.uart.console_mut().flush();
-            if self.waiting.iter().all(|&w| w) {
+            if (0..self.harts.len()).all(|h| self.waiting[h] || self.debug_frozen(h)) {
                 self.idle(deadline);
             }
         }
@@ -638,7 +664,7 @@ impl Machine {
     fn idle(&mut self, deadline: Option<Instant>) {
         for h in 0..self.harts.len() {
             self.update_hart_irqs(h);
-            if self.harts[h].wfi_wakeup() {
+            if self.harts[h].wfi_wakeup() && !self.debug_frozen(h) {
                 return;
             }
         }
