@@ -33,6 +33,26 @@ pub enum DiskSource {
     BundledOverlay,
     /// An image file; `overlay` keeps writes in memory (`--snapshot`).
     File { path: PathBuf, overlay: bool },
+    /// An image file the guest sees as a read-only disk (`--disk IMG,readonly`).
+    ReadOnly(PathBuf),
+}
+
+/// Splits a `--disk` value into the image path and whether `,readonly` (or `,readonly=on`)
+/// follows it, as in QEMU's `-drive file=IMG,readonly=on`. `,readonly=off` is accepted too.
+pub fn split_disk_arg(value: &std::path::Path) -> (PathBuf, bool) {
+    let text = value.to_string_lossy();
+    for (suffix, readonly) in [
+        (",readonly", true),
+        (",readonly=on", true),
+        (",readonly=off", false),
+    ] {
+        if let Some(path) = text.strip_suffix(suffix) {
+            if !path.is_empty() {
+                return (PathBuf::from(path), readonly);
+            }
+        }
+    }
+    (value.to_path_buf(), false)
 }
 
 /// Everything `boot` will do, decided from the options before anything runs.
@@ -75,9 +95,12 @@ impl BootPlan {
             (None, Some(_)) => KernelSource::None,
         };
         let disk = match (&args.disk, &kernel) {
-            (Some(path), _) => DiskSource::File {
-                path: path.clone(),
-                overlay: args.snapshot,
+            (Some(value), _) => match split_disk_arg(value) {
+                (path, true) if !args.snapshot => DiskSource::ReadOnly(path),
+                (path, _) => DiskSource::File {
+                    path,
+                    overlay: args.snapshot,
+                },
             },
             (None, KernelSource::Bundled) => DiskSource::BundledOverlay,
             (None, KernelSource::File(_) | KernelSource::None) => DiskSource::None,
@@ -193,6 +216,7 @@ impl BootPlan {
                 path,
                 overlay: false,
             } => path.display().to_string(),
+            DiskSource::ReadOnly(path) => format!("{} (read-only)", path.display()),
         };
         format!(
             "booting {kernel} on {} hart(s), {} MiB RAM, disk {disk}",
@@ -213,8 +237,10 @@ pub fn run(args: &BootArgs) -> Result<i32> {
     if let Some(kernel) = &images.kernel {
         plan.give_bundled_kernel_its_disk(&kernel.bytes);
     }
-    if let DiskSource::File { path, overlay } = &plan.disk {
-        host_files::check_disk(path, *overlay)?;
+    match &plan.disk {
+        DiskSource::File { path, overlay } => host_files::check_disk(path, !*overlay)?,
+        DiskSource::ReadOnly(path) => host_files::check_disk(path, false)?,
+        _ => {}
     }
     let mut machine = machine_glue::build_machine(&plan, images)?;
     if args.halted && args.gdb_port().is_none() {
@@ -354,6 +380,32 @@ mod tests {
             }
         );
         let p = plan(&["--disk", "d.img", "--snapshot"]).unwrap();
+        assert_eq!(
+            p.disk,
+            DiskSource::File {
+                path: "d.img".into(),
+                overlay: true
+            }
+        );
+    }
+
+    #[test]
+    fn readonly_suffix_makes_a_read_only_disk() {
+        let p = plan(&["--disk", "d.img,readonly"]).unwrap();
+        assert_eq!(p.disk, DiskSource::ReadOnly("d.img".into()));
+        assert!(p.describe().contains("d.img (read-only)"));
+        let p = plan(&["--disk", "d.img,readonly=on"]).unwrap();
+        assert_eq!(p.disk, DiskSource::ReadOnly("d.img".into()));
+        let p = plan(&["--disk", "d.img,readonly=off"]).unwrap();
+        assert_eq!(
+            p.disk,
+            DiskSource::File {
+                path: "d.img".into(),
+                overlay: false
+            }
+        );
+        // With --snapshot the file is never written anyway; the guest may write its overlay.
+        let p = plan(&["--disk", "d.img,readonly", "--snapshot"]).unwrap();
         assert_eq!(
             p.disk,
             DiskSource::File {

@@ -70,6 +70,9 @@ pub fn build_machine(plan: &BootPlan, images: BootImages) -> Result<Machine> {
             };
             Some(Disk::open(path, mode).map_err(|e| anyhow!("{e}"))?)
         }
+        DiskSource::ReadOnly(path) => {
+            Some(Disk::open(path, DiskMode::ReadOnly).map_err(|e| anyhow!("{e}"))?)
+        }
     };
     if let Some(disk) = disk {
         machine.attach_disk(disk);

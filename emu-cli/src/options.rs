@@ -70,7 +70,8 @@ pub struct BootArgs {
     #[arg(long)]
     pub no_reboot: bool,
 
-    /// Raw disk image for the virtio-blk device; writes go to the file (see --snapshot).
+    /// Raw disk image for the virtio-blk device; writes go to the file (see --snapshot), which
+    /// is locked against other writers. `IMG,readonly`: the guest sees a read-only disk.
     #[arg(long, value_name = "IMG")]
     pub disk: Option<PathBuf>,
 
