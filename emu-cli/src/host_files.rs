@@ -82,12 +82,50 @@ fn machine_name(machine: u16, little_endian: bool) -> String {
     }
 }
 
-/// Checks that a disk image exists and is a readable, writable (unless `snapshot`) regular file,
-/// so that the error names the file and the fix before the machine is built.
+/// Reads a firmware file (`--bios`): an ELF (checked to be 64-bit RISC-V) or a raw binary.
 ///
 /// # Errors
-/// One line: `disk <path>: <problem>; <fix>`.
-pub fn check_disk(path: &Path, snapshot: bool) -> Result<()> {
+/// One line: `firmware <path>: <problem>; <fix>`.
+pub fn read_firmware(path: &Path) -> Result<Vec<u8>> {
+    let shown = path.display();
+    let fix = "give an M-mode firmware ELF or raw binary, e.g. \
+               /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf, or --bios none";
+    let bytes =
+        std::fs::read(path).map_err(|e| anyhow!("firmware {shown}: {}; {fix}", io_reason(&e)))?;
+    if bytes.is_empty() {
+        return Err(anyhow!("firmware {shown}: the file is empty; {fix}"));
+    }
+    if bytes.starts_with(b"\x7fELF") {
+        // The ELF checks of a kernel apply; the raw-image naming rule does not.
+        kernel_format(&bytes, path).map_err(|p| anyhow!("firmware {shown}: {p}; {fix}"))?;
+    }
+    Ok(bytes)
+}
+
+/// Reads an initrd file (`--initrd`): any bytes (a cpio archive, possibly compressed).
+///
+/// # Errors
+/// One line: `initrd <path>: <problem>; <fix>`.
+pub fn read_initrd(path: &Path) -> Result<Vec<u8>> {
+    let shown = path.display();
+    let fix = "give an initramfs (e.g. a cpio archive made with `cpio -H newc -o`)";
+    let bytes =
+        std::fs::read(path).map_err(|e| anyhow!("initrd {shown}: {}; {fix}", io_reason(&e)))?;
+    if bytes.is_empty() {
+        return Err(anyhow!("initrd {shown}: the file is empty; {fix}"));
+    }
+    Ok(bytes)
+}
+
+/// Checks that a disk image exists and is a readable regular file, writable when `write`
+/// (`--disk IMG` without `--snapshot`), so that the error names the file and the fix before
+/// the machine is built. (Whether another process holds the image is found when it is opened
+/// and locked: `emu_core::Disk::open`.)
+///
+/// # Errors
+/// One line: `disk <path>: <problem>; <fix>`. A read-only file or file system is refused with
+/// the two ways to boot it: `--snapshot`, or `--disk IMG,readonly`.
+pub fn check_disk(path: &Path, write: bool) -> Result<()> {
     let shown = path.display();
     let fix = "give a raw disk image (e.g. the fs.img of `emu-cli images`, or xv6's fs.img)";
     let meta =
@@ -95,18 +133,28 @@ pub fn check_disk(path: &Path, snapshot: bool) -> Result<()> {
     if meta.is_dir() {
         return Err(anyhow!("disk {shown}: is a directory; {fix}"));
     }
-    let open = std::fs::OpenOptions::new()
-        .read(true)
-        .write(!snapshot)
-        .open(path);
-    open.map_err(|e| {
-        let extra = if snapshot {
-            ""
-        } else {
-            ", or add --snapshot to keep writes in memory"
-        };
-        anyhow!("disk {shown}: {}; {fix}{extra}", io_reason(&e))
-    })?;
+    std::fs::File::open(path).map_err(|e| anyhow!("disk {shown}: {}; {fix}", io_reason(&e)))?;
+    if write {
+        let open = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path);
+        if let Err(e) = open {
+            let problem = match e.kind() {
+                std::io::ErrorKind::PermissionDenied => {
+                    "the file is read-only for you (permission denied)".to_string()
+                }
+                std::io::ErrorKind::ReadOnlyFilesystem => {
+                    "the file is on a read-only file system".to_string()
+                }
+                _ => io_reason(&e),
+            };
+            return Err(anyhow!(
+                "disk {shown}: {problem}; add --snapshot to keep the guest's writes in memory, \
+                 or give --disk {shown},readonly for a read-only disk"
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -213,7 +261,7 @@ mod tests {
             .to_string();
         assert_one_line(&err, "/nonexistent/fs.img", "raw disk image");
         let dir = tempfile::tempdir().unwrap();
-        let err = check_disk(dir.path(), true).unwrap_err().to_string();
+        let err = check_disk(dir.path(), false).unwrap_err().to_string();
         assert!(err.contains("is a directory"), "{err}");
         let f = tempfile::NamedTempFile::new().unwrap();
         check_disk(f.path(), false).unwrap();

@@ -3,15 +3,17 @@
 
 use std::io::Write;
 use std::sync::Arc;
+use std::time::Instant;
 
 use anyhow::{anyhow, Result};
 use emu_core::{
-    ClockMode, Console, Disk, DiskMode, ExitReason, Machine, MachineConfig, MachineStats, RunLimits,
+    BootImages, ClockMode, Console, Disk, DiskMode, ExitReason, Machine, MachineConfig,
+    MachineStats, RunLimits,
 };
 
 use crate::boot::{BootPlan, DiskSource};
-use crate::console::{GuestClock, SessionConsole, StopFlag};
-use crate::options::{BootArgs, Clock};
+use crate::console::{lock_status, GuestClock, SessionConsole, StopCause, StopFlag};
+use crate::options::{BootArgs, Clock, ScriptStep};
 use crate::outcome::{RunEnd, StatsReport};
 
 impl<W: Write> Console for SessionConsole<W> {
@@ -20,6 +22,12 @@ impl<W: Write> Console for SessionConsole<W> {
     }
     fn write(&mut self, bytes: &[u8]) {
         self.write_bytes(bytes)
+    }
+    fn flush(&mut self) {
+        self.flush_output()
+    }
+    fn wait_for_input(&mut self, timeout: std::time::Duration) {
+        self.wait_for_key(timeout)
     }
 }
 
@@ -34,19 +42,18 @@ pub fn machine_config(plan: &BootPlan) -> MachineConfig {
             Clock::Host => ClockMode::Host,
         },
         htif: plan.htif,
+        no_reboot: plan.no_reboot,
         ..MachineConfig::default()
     }
 }
 
-/// Builds the machine: configuration, kernel, disk. Nothing runs yet.
+/// Builds the machine: configuration, firmware/kernel/initrd, disk. Nothing runs yet.
 ///
 /// # Errors
-/// One line naming the file (kernel or disk) and the fix.
-pub fn build_machine(plan: &BootPlan, kernel: &[u8], kernel_name: &str) -> Result<Machine> {
+/// One line naming the file (firmware, kernel, initrd or disk) and the fix.
+pub fn build_machine(plan: &BootPlan, images: BootImages) -> Result<Machine> {
     let mut machine = Machine::new(machine_config(plan)).map_err(|e| anyhow!("{e}"))?;
-    machine
-        .load_kernel(kernel, kernel_name)
-        .map_err(|e| anyhow!("{e}"))?;
+    machine.boot(images).map_err(|e| anyhow!("{e}"))?;
     let disk = match &plan.disk {
         DiskSource::None => None,
         DiskSource::BundledOverlay => Some(Disk::from_bytes(images::FS_IMG.to_vec())),
@@ -57,6 +64,9 @@ pub fn build_machine(plan: &BootPlan, kernel: &[u8], kernel_name: &str) -> Resul
                 DiskMode::WriteThrough
             };
             Some(Disk::open(path, mode).map_err(|e| anyhow!("{e}"))?)
+        }
+        DiskSource::ReadOnly(path) => {
+            Some(Disk::open(path, DiskMode::ReadOnly).map_err(|e| anyhow!("{e}"))?)
         }
     };
     if let Some(disk) = disk {
@@ -88,10 +98,18 @@ pub fn run_end(reason: ExitReason, stop: &StopFlag, args: &BootArgs) -> RunEnd {
         ExitReason::InstructionLimit => RunEnd::InstructionLimit(args.max_insns.unwrap_or(0)),
         ExitReason::Timeout => RunEnd::Timeout(args.timeout.unwrap_or_default()),
         ExitReason::Stopped => match stop.cause() {
+            Some(StopCause::ExpectTimeout(step)) => RunEnd::ExpectTimeout {
+                pattern: match args.script.get(step) {
+                    Some(ScriptStep::Expect(p)) => String::from_utf8_lossy(p).into_owned(),
+                    _ => String::new(),
+                },
+                after: args.expect_timeout.unwrap_or_default(),
+            },
             Some(cause) => RunEnd::Stopped(cause),
             None => RunEnd::HostError("the machine stopped without a reason".into()),
         },
         ExitReason::HostError(e) => RunEnd::HostError(e),
+        ExitReason::Debug(stop) => RunEnd::HostError(format!("{stop:?} outside a gdb session")),
     }
 }
 
@@ -104,6 +122,7 @@ pub fn run_machine<W: Write + 'static>(
     clock: &GuestClock,
     args: &BootArgs,
 ) -> (RunEnd, StatsReport) {
+    let status = console.status();
     machine.set_console(Box::new(console));
     let limits = RunLimits {
         max_insns: args.max_insns,
@@ -111,6 +130,11 @@ pub fn run_machine<W: Write + 'static>(
     };
     let reason = machine.run_until(&limits, &mut |m| {
         clock.set(m.bus().clint.mtime);
+        if let Some((step, at)) = lock_status(&status).expect_deadline {
+            if Instant::now() >= at {
+                stop.request(StopCause::ExpectTimeout(step));
+            }
+        }
         stop.is_set()
     });
     (run_end(reason, stop, args), stats_report(&machine.stats()))

@@ -25,6 +25,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per run: the size difference between the subcommands' arguments costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Boot a kernel (default: the bundled copy-on-write xv6-style kernel with its fs.img).
@@ -40,12 +42,36 @@ pub enum Command {
 Exit status: the guest's power-off code; 1 host error; 124 --timeout or --max-insns reached; 125 usage error."
 )]
 pub struct BootArgs {
-    /// Kernel to boot: a RISC-V ELF (e.g. xv6's kernel/kernel) or a raw image (`*.bin`, loaded at
-    /// 0x8000_0000). Default: the bundled kernel.img, with the bundled fs.img as an in-memory
-    /// overlay unless --disk is given.
+    /// Kernel to boot: a RISC-V ELF (e.g. xv6's kernel/kernel), a Linux `Image` (needs --bios) or
+    /// a raw image (`*.bin`). Without --bios it runs in M-mode from the reset ROM (QEMU's
+    /// `-bios none`; a raw image at 0x8000_0000); with --bios it goes where QEMU's -kernel puts
+    /// it (ELF by its segments, Image by its text offset, raw at 0x8020_0000). Default: the
+    /// bundled kernel.img, with the bundled fs.img as an in-memory overlay unless --disk is
+    /// given (with --bios and no KERNEL: the firmware alone).
     pub kernel: Option<PathBuf>,
 
-    /// Raw disk image for the virtio-blk device; writes go to the file (see --snapshot).
+    /// M-mode firmware run first (QEMU's -bios): an ELF or raw binary, e.g. OpenSBI's
+    /// /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf or fw_dynamic.elf; `none` (the
+    /// default) runs KERNEL in M-mode.
+    #[arg(long, value_name = "FILE")]
+    pub bios: Option<PathBuf>,
+
+    /// Initial RAM disk (QEMU's -initrd): loaded above the kernel and announced in the device
+    /// tree's /chosen (linux,initrd-start/-end).
+    #[arg(long, value_name = "FILE")]
+    pub initrd: Option<PathBuf>,
+
+    /// Kernel command line (QEMU's -append): the device tree's /chosen/bootargs.
+    #[arg(long, value_name = "TEXT")]
+    pub append: Option<String>,
+
+    /// A guest reset request (SiFive test device 0x7777, SBI system reset) ends the run with
+    /// status 0 instead of rebooting the machine (QEMU's -no-reboot).
+    #[arg(long)]
+    pub no_reboot: bool,
+
+    /// Raw disk image for the virtio-blk device; writes go to the file (see --snapshot), which
+    /// is locked against other writers. `IMG,readonly`: the guest sees a read-only disk.
     #[arg(long, value_name = "IMG")]
     pub disk: Option<PathBuf>,
 
@@ -78,11 +104,26 @@ pub struct BootArgs {
     #[arg(long, value_name = "N")]
     pub max_insns: Option<u64>,
 
-    /// Text typed into the console once the guest has printed and then been quiet for 200 ms of
-    /// guest time (at the prompt); `\n`, `\r`, `\t`, `\\`, `\xHH` escapes are honoured.
-    /// Repeatable: each text waits for the output of the one before to settle.
+    /// Text typed into the console: right after the --expect before it matched, or, with no
+    /// --expect before it, once the guest has printed and then been quiet for 200 ms of guest
+    /// time (at the prompt). `\n`, `\r`, `\t`, `\\`, `\xHH` escapes are honoured.
+    /// Repeatable, in order with --expect.
     #[arg(long, value_name = "TEXT", value_parser = parse_console_text)]
     pub send: Vec<ConsoleText>,
+
+    /// Wait until the console output since the previous --send/--expect contains PATTERN
+    /// (escapes as --send); the --send after it is typed at once. Repeatable.
+    #[arg(long, value_name = "PATTERN", value_parser = parse_console_text)]
+    pub expect: Vec<ConsoleText>,
+
+    /// Host seconds each --expect may wait; a pattern that does not come in time ends the run
+    /// with status 124, naming it.
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub expect_timeout: Option<Duration>,
+
+    /// --send and --expect in command-line order (filled by [`parse_cli_from`]).
+    #[arg(skip)]
+    pub script: Vec<ScriptStep>,
 
     /// Exit with status 0 as soon as the console output contains PATTERN (escapes as --send).
     #[arg(long, value_name = "PATTERN", value_parser = parse_console_text)]
@@ -100,6 +141,65 @@ pub struct BootArgs {
     /// HTIF `tohost`/`fromhost` (riscv-tests): `on` watches an ELF's `tohost` symbol.
     #[arg(long, value_enum, default_value_t = OnOff::On)]
     pub htif: OnOff,
+
+    /// Serve gdb's remote protocol on 127.0.0.1:PORT (`tcp::PORT` or `PORT`, as QEMU's -gdb);
+    /// harts are gdb threads.
+    #[arg(long, value_name = "tcp::PORT", value_parser = crate::gdb::parse_gdb_address)]
+    pub gdb: Option<u16>,
+
+    /// Shorthand for --gdb tcp::1234 (QEMU's -s).
+    #[arg(short = 's')]
+    pub gdb_default_port: bool,
+
+    /// Start with every hart stopped until gdb connects and continues (QEMU's -S); needs --gdb
+    /// or -s.
+    #[arg(long, short = 'S')]
+    pub halted: bool,
+}
+
+impl BootArgs {
+    /// The gdb port asked for (`--gdb`, or 1234 for `-s`).
+    pub fn gdb_port(&self) -> Option<u16> {
+        self.gdb.or(self.gdb_default_port.then_some(1234))
+    }
+}
+
+/// One `--send` or `--expect`, in command-line order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScriptStep {
+    /// `--send TEXT`.
+    Send(Vec<u8>),
+    /// `--expect PATTERN`.
+    Expect(Vec<u8>),
+}
+
+/// Parses a command line (`argv[0]` first) like `Cli::try_parse_from`, and puts the `--send`
+/// and `--expect` options of `boot` into [`BootArgs::script`] in the order they were given.
+///
+/// # Errors
+/// A usage error (clap's).
+pub fn parse_cli_from<I, T>(argv: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().try_get_matches_from(argv)?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    if let (Command::Boot(boot), Some(m)) = (&mut cli.command, matches.subcommand_matches("boot")) {
+        let at =
+            |id: &str| -> Vec<usize> { m.indices_of(id).map(|i| i.collect()).unwrap_or_default() };
+        let mut steps: Vec<(usize, ScriptStep)> = Vec::new();
+        for (i, t) in at("send").into_iter().zip(&boot.send) {
+            steps.push((i, ScriptStep::Send(t.0.clone())));
+        }
+        for (i, t) in at("expect").into_iter().zip(&boot.expect) {
+            steps.push((i, ScriptStep::Expect(t.0.clone())));
+        }
+        steps.sort_by_key(|(i, _)| *i);
+        boot.script = steps.into_iter().map(|(_, s)| s).collect();
+    }
+    Ok(cli)
 }
 
 /// `emu-cli images [--export DIR]`.
@@ -244,7 +344,7 @@ mod tests {
     fn boot(args: &[&str]) -> Result<BootArgs, clap::Error> {
         let mut argv = vec!["emu-cli", "boot"];
         argv.extend_from_slice(args);
-        Cli::try_parse_from(argv).map(|cli| match cli.command {
+        parse_cli_from(argv).map(|cli| match cli.command {
             Command::Boot(b) => b,
             other => panic!("parsed as {other:?}"),
         })
@@ -321,7 +421,8 @@ mod tests {
         assert_eq!(parse_size(&b.mem), Ok(128 << 20));
         assert_eq!(b.clock, Clock::Virtual);
         assert_eq!(b.htif, OnOff::On);
-        assert!(!b.snapshot && !b.stats && !b.quiet);
+        assert!(!b.snapshot && !b.stats && !b.quiet && !b.no_reboot);
+        assert!(b.bios.is_none() && b.initrd.is_none() && b.append.is_none());
         assert!(
             b.send.is_empty() && b.until.is_none() && b.timeout.is_none() && b.max_insns.is_none()
         );
@@ -356,8 +457,19 @@ mod tests {
             "--quiet",
             "--htif",
             "off",
+            "--bios",
+            "fw_jump.elf",
+            "--initrd",
+            "rd.cpio",
+            "--append",
+            "console=ttyS0 rdinit=/init",
+            "--no-reboot",
         ])
         .unwrap();
+        assert_eq!(b.bios.as_deref(), Some(std::path::Path::new("fw_jump.elf")));
+        assert_eq!(b.initrd.as_deref(), Some(std::path::Path::new("rd.cpio")));
+        assert_eq!(b.append.as_deref(), Some("console=ttyS0 rdinit=/init"));
+        assert!(b.no_reboot);
         assert_eq!(b.kernel.as_deref(), Some(std::path::Path::new("k.elf")));
         assert_eq!(b.disk.as_deref(), Some(std::path::Path::new("fs.img")));
         assert!(b.snapshot && b.stats && b.quiet);
@@ -376,6 +488,37 @@ mod tests {
         );
         assert_eq!(b.until, Some(ConsoleText(b"ALL COW TESTS PASSED".to_vec())));
         assert_eq!(b.htif, OnOff::Off);
+    }
+
+    #[test]
+    fn send_and_expect_keep_their_order() {
+        let b = boot(&[
+            "--send",
+            "a",
+            "--expect",
+            "autoboot",
+            "--send",
+            " ",
+            "--expect",
+            "=> ",
+            "--send",
+            "help\\n",
+            "--expect-timeout",
+            "7",
+        ])
+        .unwrap();
+        assert_eq!(
+            b.script,
+            vec![
+                ScriptStep::Send(b"a".to_vec()),
+                ScriptStep::Expect(b"autoboot".to_vec()),
+                ScriptStep::Send(b" ".to_vec()),
+                ScriptStep::Expect(b"=> ".to_vec()),
+                ScriptStep::Send(b"help\n".to_vec()),
+            ]
+        );
+        assert_eq!(b.expect_timeout, Some(Duration::from_secs(7)));
+        assert!(boot(&[]).unwrap().script.is_empty());
     }
 
     #[test]

@@ -6,12 +6,18 @@
 //! inputs is repeatable to the byte. When every hart waits in `wfi`, time jumps to the next
 //! CLINT deadline (or by [`IDLE_STEP`] ticks, which lets `stimecmp` deadlines of Sstc
 //! arrive) — an idle guest costs no host time. [`ClockMode::Host`] follows wall time instead.
+//! With [`Machine::set_idle_sleep`] (interactive use, QEMU's `-icount sleep=on`) the virtual
+//! clock never runs ahead of wall time while every hart waits: the machine sleeps until the
+//! next deadline is due on the wall clock, or until console input comes.
+//!
+//! Console output is flushed ([`Console::flush`]) once per round.
 //!
 //! Harts are interleaved round-robin in one host thread, each running a quantum of
 //! instructions per round; a seed varies the quantum to shake out races in guest locking.
 
 use std::time::{Duration, Instant};
 
+use crate::boot::{load_boot, BootFile, BootImages, BootLayout};
 use crate::bus::{Bus, RAM_BASE};
 use crate::dev::clint::MTIME_HZ;
 use crate::dev::fdt::{build_fdt, dtb_address};
@@ -21,10 +27,13 @@ use crate::dev::test_finisher::FinisherRequest;
 use crate::dev::virtio::blk::Blk;
 use crate::hart::csr::MENVCFG_STCE;
 use crate::hart::{irq, Hart, HartExit};
-use crate::loader::{self, LoadedImage};
+use crate::loader::LoadedImage;
 
 use crate::console::Console;
 pub use crate::dev::virtio::blk::{Disk, DiskMode};
+pub use debug::{DebugReg, DebugStop, HartAction, WatchKind};
+
+mod debug;
 use crate::error::EmuError;
 
 /// Instructions per `mtime` tick: 10 MHz of guest time at a nominal 100 MIPS.
@@ -36,6 +45,9 @@ pub const QUANTUM: u64 = 4096;
 pub const IDLE_STEP: u64 = MTIME_HZ / 1000;
 /// Host time slept per idle step when only console input can wake the guest.
 pub const IDLE_SLEEP: Duration = Duration::from_micros(200);
+/// Longest host wait per idle step when guest time follows the wall clock (host clock or
+/// [`Machine::set_idle_sleep`]) and only console input can wake the guest.
+pub const IDLE_INPUT_WAIT: Duration = Duration::from_millis(100);
 /// Most harts a machine may have.
 pub const MAX_HARTS: usize = 8;
 
@@ -65,6 +77,9 @@ pub struct MachineConfig {
     /// virtio-mmio transport: legacy (Version 1) if true, modern (Version 2) if false (the
     /// default; what current xv6 and QEMU with `force-legacy=false` use).
     pub virtio_legacy: bool,
+    /// A guest reset request ends the run with [`ExitReason::Reset`] (QEMU `-no-reboot`)
+    /// instead of rebooting the machine (the default, as QEMU).
+    pub no_reboot: bool,
 }
 
 impl Default for MachineConfig {
@@ -76,6 +91,7 @@ impl Default for MachineConfig {
             clock: ClockMode::Virtual,
             htif: true,
             virtio_legacy: false,
+            no_reboot: false,
         }
     }
 }
@@ -94,7 +110,8 @@ pub struct RunLimits {
 pub enum ExitReason {
     /// The guest powered off through the test finisher; `code` 0 means pass.
     PowerOff { code: u32 },
-    /// The guest asked for a reset through the test finisher.
+    /// The guest asked for a reset through the test finisher and
+    /// [`MachineConfig::no_reboot`] is set (otherwise the machine reboots and runs on).
     Reset,
     /// [`RunLimits::max_insns`] instructions have retired.
     InstructionLimit,
@@ -104,6 +121,8 @@ pub enum ExitReason {
     Stopped,
     /// The host could not go on (e.g. no kernel loaded).
     HostError(String),
+    /// A debugger's breakpoint, watchpoint or step stopped the run (see [`DebugStop`]).
+    Debug(DebugStop),
 }
 
 /// Counters of a machine.
@@ -131,8 +150,12 @@ pub struct Machine {
     total_retired: u64,
     bus: Bus,
     image: Option<LoadedImage>,
-    /// The kernel as given to [`Machine::load_kernel`], reloaded by [`Machine::reset`].
-    kernel: Option<(Vec<u8>, String)>,
+    /// The images as given to [`Machine::boot`], reloaded by [`Machine::reset`].
+    boot: Option<BootImages>,
+    /// Where the last boot put them.
+    layout: Option<BootLayout>,
+    /// Guest reset requests that rebooted the machine.
+    reboots: u64,
     dtb: Vec<u8>,
     dtb_addr: u64,
     dtb_len: u64,
@@ -143,6 +166,12 @@ pub struct Machine {
     host_base: Option<(Instant, u64)>,
     /// The HTIF of a kernel with a `tohost` symbol, when `config.htif` (polled every round).
     htif: Option<Htif>,
+    /// Breakpoints, watchpoints and hart actions while a debugger is attached (machine/debug.rs).
+    debug: Option<Box<debug::DebugState>>,
+    /// Pace idle virtual time to the wall clock ([`Machine::set_idle_sleep`]).
+    idle_sleep: bool,
+    /// Host instant and `mtime` from which paced idle time is measured.
+    wall_anchor: Option<(Instant, u64)>,
 }
 
 impl Machine {
@@ -169,7 +198,7 @@ impl Machine {
         bus.ram
             .write_bytes(dtb_addr, &dtb)
             .map_err(|_| EmuError::Fdt("the device tree does not fit in RAM".into()))?;
-        bus.rom = ResetRom::new(RAM_BASE, dtb_addr);
+        bus.rom = ResetRom::new(RAM_BASE, dtb_addr, 0);
         let dtb_len = dtb.len() as u64;
         let rng = config.seed.unwrap_or(0) ^ 0x9e37_79b9_7f4a_7c15;
         Ok(Machine {
@@ -179,7 +208,9 @@ impl Machine {
             total_retired: 0,
             bus,
             image: None,
-            kernel: None,
+            boot: None,
+            layout: None,
+            reboots: 0,
             dtb,
             dtb_addr,
             dtb_len,
@@ -188,39 +219,50 @@ impl Machine {
             host_seconds: 0.0,
             host_base: None,
             htif: None,
+            debug: None,
+            idle_sleep: false,
+            wall_anchor: None,
             config,
         })
     }
 
-    /// Load a kernel: an ELF64 RISC-V executable, or a raw image at 0x8000_0000. The reset
-    /// ROM then jumps to its entry. `name` (the file path) appears in errors. The kernel may
-    /// not overlap the device tree at the top of RAM.
+    /// Load a kernel without firmware (QEMU `-bios none -kernel`): an ELF64 RISC-V executable
+    /// by its segments, or a raw image at 0x8000_0000; the reset ROM jumps to its entry in
+    /// M-mode. `name` (the file path) appears in errors. Same as [`Machine::boot`] with only a
+    /// kernel.
     pub fn load_kernel(&mut self, bytes: &[u8], name: &str) -> Result<(), EmuError> {
-        let image = loader::load(&mut self.bus.ram, bytes, name)?;
-        if image.extent.1 > self.dtb_addr && image.extent.0 < self.dtb_addr + self.dtb_len {
-            // Rebuild the device tree the kernel overwrote before reporting.
-            return Err(EmuError::Kernel {
-                name: name.into(),
-                problem: format!(
-                    "the kernel reaches {:#x}, over the device tree at {:#x}; give more memory",
-                    image.extent.1, self.dtb_addr
-                ),
-            });
-        }
-        self.bus.rom = ResetRom::new(image.entry, self.dtb_addr);
-        self.htif = match (self.config.htif, image.tohost) {
-            (true, Some(tohost)) => Some(Htif::new(tohost, image.fromhost)),
+        self.boot(BootImages {
+            kernel: Some(BootFile::new(name, bytes.to_vec())),
+            ..BootImages::default()
+        })
+    }
+
+    /// Load firmware, kernel and initrd where QEMU `virt` puts them, write the device tree
+    /// (with `/chosen` bootargs and initrd) at the top of RAM and point the reset ROM at the
+    /// firmware (or the kernel without one); see [`crate::boot`]. The images are kept and
+    /// loaded again on every reset. Errors: one line naming the file and the fix (bad ELF,
+    /// images overlapping or outside RAM, S-mode Linux `Image` without firmware, …).
+    pub fn boot(&mut self, images: BootImages) -> Result<(), EmuError> {
+        let layout = load_boot(&mut self.bus.ram, self.harts.len(), &images)?;
+        self.bus.rom = ResetRom::new(layout.start, layout.dtb_addr, layout.kernel_entry);
+        self.htif = match (self.config.htif, layout.started.tohost) {
+            (true, Some(tohost)) => Some(Htif::new(tohost, layout.started.fromhost)),
             _ => None,
         };
-        self.image = Some(image);
-        self.kernel = Some((bytes.to_vec(), name.to_string()));
+        self.image = Some(layout.kernel.clone().unwrap_or(layout.started.clone()));
+        self.dtb_addr = layout.dtb_addr;
+        self.dtb_len = layout.dtb.len() as u64;
+        self.dtb = layout.dtb.clone();
+        self.layout = Some(layout);
+        self.boot = Some(images);
         Ok(())
     }
 
-    /// Reset the board, as after a guest reset request ([`ExitReason::Reset`]): harts back to
-    /// the reset ROM, CLINT, PLIC, UART and virtio transports to their power-on state (disks
-    /// and console stay attached, `mtime` keeps counting), the device tree rewritten and the
-    /// kernel reloaded. The rest of RAM keeps its contents.
+    /// Reset the board to power-on, as a guest reset request does (and as QEMU's system
+    /// reset): harts back to the reset ROM; CLINT, PLIC, UART and virtio transports to their
+    /// power-on state (disks and console stay attached; `mtime` keeps counting so guest time
+    /// stays monotonic for the host); RAM zeroed; the images of [`Machine::boot`] loaded again
+    /// and the device tree rewritten.
     pub fn reset(&mut self) -> Result<(), EmuError> {
         let n = self.harts.len();
         for hart in &mut self.harts {
@@ -237,14 +279,14 @@ impl Machine {
         }
         self.bus.test_finisher.request = None;
         self.bus.event = false;
-        self.bus
-            .ram
-            .write_bytes(self.dtb_addr, &self.dtb)
-            .map_err(|_| EmuError::Fdt("the device tree does not fit in RAM".into()))?;
-        if let Some((bytes, name)) = self.kernel.take() {
-            let r = self.load_kernel(&bytes, &name);
-            self.kernel = Some((bytes, name));
-            r?;
+        self.bus.ram.clear();
+        match self.boot.clone() {
+            Some(images) => self.boot(images)?,
+            None => self
+                .bus
+                .ram
+                .write_bytes(self.dtb_addr, &self.dtb)
+                .map_err(|_| EmuError::Fdt("the device tree does not fit in RAM".into()))?,
         }
         Ok(())
     }
@@ -257,6 +299,16 @@ impl Machine {
     /// Connect the UART to `console`.
     pub fn set_console(&mut self, console: Box<dyn Console>) {
         self.bus.uart.set_console(console);
+    }
+
+    /// With `on`, the virtual clock never runs ahead of wall time while every hart waits
+    /// (QEMU's `-icount sleep=on`): idle periods are slept out on the host — cut short by
+    /// console input ([`Console::wait_for_input`]) — instead of skipped. For a person at the
+    /// keyboard (a guest's `sleep 10` takes 10 s, an idle guest costs no host CPU); scripted
+    /// runs leave it off (the default) and skip idle time. The host clock always sleeps.
+    pub fn set_idle_sleep(&mut self, on: bool) {
+        self.idle_sleep = on;
+        self.wall_anchor = None;
     }
 
     /// The configuration the machine was built with.
@@ -287,6 +339,14 @@ impl Machine {
     pub fn loaded_image(&self) -> Option<&LoadedImage> {
         self.image.as_ref()
     }
+    /// Where the last [`Machine::boot`] put firmware, kernel, initrd and device tree.
+    pub fn boot_layout(&self) -> Option<&BootLayout> {
+        self.layout.as_ref()
+    }
+    /// How many guest reset requests rebooted the machine so far.
+    pub fn reboots(&self) -> u64 {
+        self.reboots
+    }
     /// Physical address of the device tree (passed in `a1`).
     pub fn dtb_address(&self) -> u64 {
         self.dtb_addr
@@ -312,8 +372,10 @@ impl Machine {
         }
     }
 
-    /// Run until the guest powers off or resets, a limit is reached, or `stop` (checked
-    /// between rounds, i.e. every few thousand instructions) returns true.
+    /// Run until the guest powers off (or resets, with [`MachineConfig::no_reboot`]), a limit
+    /// is reached, or `stop` (checked between rounds, i.e. every few thousand instructions)
+    /// returns true. A guest reset request otherwise reboots the machine ([`Machine::reset`])
+    /// and the run goes on.
     pub fn run_until(
         &mut self,
         limits: &RunLimits,
@@ -321,6 +383,7 @@ impl Machine {
     ) -> ExitReason {
         let start = Instant::now();
         let reason = self.run_loop(start, limits, stop);
+        self.bus.uart.console_mut().flush();
         self.host_seconds += start.elapsed().as_secs_f64();
         reason
     }
@@ -333,7 +396,7 @@ impl Machine {
     ) -> ExitReason {
         if self.image.is_none() {
             return ExitReason::HostError(
-                "no kernel loaded; call Machine::load_kernel first".into(),
+                "no kernel loaded; call Machine::load_kernel or Machine::boot first".into(),
             );
         }
         let deadline = limits.timeout.map(|t| start + t);
@@ -361,15 +424,37 @@ impl Machine {
                 self.sync_host_clock();
             }
             let (mut busiest, mut round) = (0, 0);
-            for h in 0..self.harts.len() {
-                let budget = self.next_quantum().min(left - round);
-                match self.run_hart(h, budget) {
-                    Ok(ran) => {
-                        busiest = busiest.max(ran);
-                        round += ran;
-                    }
-                    Err(reason) => return reason,
+            let mut outcome = Ok(());
+            if self.debug.as_ref().is_some_and(|d| d.stepper()) {
+                // A debugger's breakpoints, watchpoints or steps: one instruction at a time.
+                match self.debug_round(left) {
+                    Ok((b, _)) => busiest = b,
+                    Err(reason) => outcome = Err(reason),
                 }
+            } else {
+                for h in 0..self.harts.len() {
+                    let budget = self.next_quantum().min(left - round);
+                    match self.run_hart(h, budget) {
+                        Ok(ran) => {
+                            busiest = busiest.max(ran);
+                            round += ran;
+                        }
+                        Err(reason) => {
+                            outcome = Err(reason);
+                            break;
+                        }
+                    }
+                }
+            }
+            match outcome {
+                Ok(()) => {}
+                Err(ExitReason::Reset) if !self.config.no_reboot => {
+                    if let Err(e) = self.reset() {
+                        return ExitReason::HostError(format!("reboot failed: {e}"));
+                    }
+                    self.reboots += 1;
+                }
+                Err(reason) => return reason,
             }
             if self.config.clock == ClockMode::Virtual {
                 let t = self.tick_remainder + busiest;
@@ -382,7 +467,8 @@ impl Machine {
                     return ExitReason::PowerOff { code: exit.code };
                 }
             }
-            if self.waiting.iter().all(|&w| w) {
+            self.bus.uart.console_mut().flush();
+            if (0..self.harts.len()).all(|h| self.waiting[h] || self.debug_frozen(h)) {
                 self.idle(deadline);
             }
         }
@@ -453,6 +539,7 @@ impl Machine {
             if self.host_base.is_some() {
                 self.host_base = Some((Instant::now(), self.bus.clint.mtime));
             }
+            self.wall_anchor = None;
         }
         match self.bus.test_finisher.request.take()? {
             FinisherRequest::PowerOff { code } => Some(ExitReason::PowerOff { code }),
@@ -476,7 +563,7 @@ impl Machine {
     fn idle(&mut self, deadline: Option<Instant>) {
         for h in 0..self.harts.len() {
             self.update_hart_irqs(h);
-            if self.harts[h].wfi_wakeup() {
+            if self.harts[h].wfi_wakeup() && !self.debug_frozen(h) {
                 return;
             }
         }
@@ -499,6 +586,9 @@ impl Machine {
             (None, None) => (now.saturating_add(IDLE_STEP), true),
         };
         match self.config.clock {
+            ClockMode::Virtual if self.idle_sleep => {
+                self.idle_paced(now, target, only_input, deadline)
+            }
             ClockMode::Virtual => {
                 self.bus.clint.mtime = target;
                 if only_input {
@@ -508,15 +598,46 @@ impl Machine {
                 }
             }
             ClockMode::Host => {
-                let wait = Duration::from_nanos((target - now) * (1_000_000_000 / MTIME_HZ));
+                let wait = if only_input {
+                    IDLE_INPUT_WAIT
+                } else {
+                    ticks_to_duration(target - now)
+                };
                 let wait = match deadline {
                     Some(d) => wait.min(d.saturating_duration_since(Instant::now())),
                     None => wait,
                 };
-                std::thread::sleep(wait);
+                self.bus.uart.console_mut().wait_for_input(wait);
                 self.sync_host_clock();
             }
         }
+    }
+
+    /// Idle with the virtual clock paced to the wall clock: wait until `target` is due on the
+    /// wall clock (measured from the anchor, so time a busy guest ran ahead is paid back) or
+    /// console input comes, then move `mtime` by the wall time that passed. A guest behind the
+    /// wall clock (it was busy) jumps to `target` at once and the lag is forgiven.
+    fn idle_paced(&mut self, now: u64, target: u64, only_input: bool, deadline: Option<Instant>) {
+        let wall = Instant::now();
+        let (at, base) = *self.wall_anchor.get_or_insert((wall, now));
+        let target = if only_input {
+            now.saturating_add(IDLE_INPUT_WAIT.as_nanos() as u64 * MTIME_HZ / 1_000_000_000)
+        } else {
+            target
+        };
+        let due = at + ticks_to_duration(target.saturating_sub(base));
+        if due <= wall || target < base {
+            self.bus.clint.mtime = target;
+            self.wall_anchor = Some((wall, target));
+            return;
+        }
+        let wait = match deadline {
+            Some(d) => (due - wall).min(d.saturating_duration_since(wall)),
+            None => due - wall,
+        };
+        self.bus.uart.console_mut().wait_for_input(wait);
+        let passed = (at.elapsed().as_nanos() * MTIME_HZ as u128 / 1_000_000_000) as u64;
+        self.bus.clint.mtime = base.saturating_add(passed).clamp(now, target);
     }
 
     /// The next quantum: fixed without a seed, else varied in [QUANTUM/4, 2·QUANTUM).
@@ -532,4 +653,9 @@ impl Machine {
         z ^= z >> 31;
         QUANTUM / 4 + z % (QUANTUM * 2 - QUANTUM / 4)
     }
+}
+
+/// `ticks` of `mtime` (10 MHz) as a host duration.
+fn ticks_to_duration(ticks: u64) -> Duration {
+    Duration::from_nanos(ticks.saturating_mul(1_000_000_000 / MTIME_HZ))
 }

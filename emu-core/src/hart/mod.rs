@@ -11,6 +11,7 @@
 //! interrupt lines and `mtime` only between runs), a CSR write that makes one takeable,
 //! `mret`/`sret`, `wfi`.
 pub mod csr;
+pub mod debug;
 pub mod decode;
 pub mod decode_cache;
 mod execute;
