@@ -207,7 +207,8 @@ impl Hart {
             bus.ram
                 .write(pte_addr, 8, new)
                 .map_err(|_| Trap::new(access.access_fault(), va))?;
-            self.tlb.absorb_own_write(&mut bus.ram, pte_addr & !0xfff, gen_before);
+            self.tlb
+                .absorb_own_write(&mut bus.ram, pte_addr & !0xfff, gen_before);
             pte = new;
         }
         // Physical page of this 4 KiB virtual page (superpages contribute VPN bits).
