@@ -1,6 +1,6 @@
 //! A minimal read-only xv6 file-system reader, used to check images (ours or stock xv6's).
 
-use abi::fs::{Dinode, Superblock, BSIZE, DIRSIZ, IPB, NDIRECT, NINDIRECT, ROOTINO};
+use abi::fs::{Dinode, Superblock, BPB, BSIZE, DIRSIZ, IPB, MAXFILE, NDIRECT, NINDIRECT, ROOTINO};
 
 /// Why an image could not be read.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -11,6 +11,9 @@ pub enum ReadError {
     /// Inode number out of range.
     #[error("inode {0} out of range")]
     BadInode(u32),
+    /// An inode's size is beyond MAXFILE blocks (a corrupt inode).
+    #[error("inode {0}: size {1} is over the xv6 maximum")]
+    TooBig(u32, u32),
     /// The name is not in the directory.
     #[error("{0:?} not found")]
     NotFound(String),
@@ -60,7 +63,10 @@ impl<'a> FsReader<'a> {
 
     /// Whether block `b` is marked allocated in the bitmap.
     pub fn block_used(&self, b: u32) -> Result<bool, ReadError> {
-        let bm = self.block(self.sb.bblock(b))?;
+        let bb = (b / BPB as u32)
+            .checked_add(self.sb.bmapstart)
+            .ok_or(ReadError::Truncated(u32::MAX))?;
+        let bm = self.block(bb)?;
         let bi = b as usize % (BSIZE * 8);
         Ok(bm[bi / 8] & (1 << (bi % 8)) != 0)
     }
@@ -70,7 +76,10 @@ impl<'a> FsReader<'a> {
         if inum >= self.sb.ninodes {
             return Err(ReadError::BadInode(inum));
         }
-        let b = self.block(self.sb.iblock(inum))?;
+        let ib = (inum / IPB as u32)
+            .checked_add(self.sb.inodestart)
+            .ok_or(ReadError::Truncated(u32::MAX))?;
+        let b = self.block(ib)?;
         let o = (inum as usize % IPB) * 64;
         let mut addrs = [0u32; NDIRECT + 1];
         for (i, a) in addrs.iter_mut().enumerate() {
@@ -101,7 +110,7 @@ impl<'a> FsReader<'a> {
     /// Every data block (and the indirect block) `din` uses.
     pub fn blocks_of(&self, din: &Dinode) -> Result<Vec<u32>, ReadError> {
         let mut v = Vec::new();
-        let nblk = (din.size as usize).div_ceil(BSIZE);
+        let nblk = (din.size as usize).div_ceil(BSIZE).min(MAXFILE);
         for fbn in 0..nblk {
             let b = self.bmap(din, fbn)?;
             if b != 0 {
@@ -114,10 +123,14 @@ impl<'a> FsReader<'a> {
         Ok(v)
     }
 
-    /// The contents of inode `inum` (holes read as zeros).
+    /// The contents of inode `inum` (holes read as zeros); a size over MAXFILE blocks is an
+    /// error, so a corrupt inode never sizes a large allocation.
     pub fn read_inode(&self, inum: u32) -> Result<Vec<u8>, ReadError> {
         let din = self.inode(inum)?;
         let size = din.size as usize;
+        if size > MAXFILE * BSIZE {
+            return Err(ReadError::TooBig(inum, din.size));
+        }
         let mut out = Vec::with_capacity(size);
         let mut fbn = 0;
         while out.len() < size {
