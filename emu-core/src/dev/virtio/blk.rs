@@ -260,7 +260,11 @@ impl VirtioDevice for Blk {
         ram: &mut Ram,
     ) -> Result<bool, QueueError> {
         let mut used = false;
-        while let Some(chain) = queue.pop(ram)? {
+        // At most `num` chains per notification: a driver cannot have more outstanding, and a
+        // used ring laid over the available ring (each used-index write moving the available
+        // index on) would otherwise keep this loop going forever (found by fuzzing).
+        for _ in 0..queue.num {
+            let Some(chain) = queue.pop(ram)? else { break };
             // A chain with no writable byte cannot carry a status: the driver broke §5.2.6.
             let len = self
                 .handle(ram, &chain)
@@ -502,5 +506,33 @@ mod tests {
         assert!(blk.process_queue(0, &mut q, &mut ram).unwrap());
         assert_eq!(ram.read(BASE + 0x3001, 1).unwrap(), 0);
         assert_eq!(blk.disk.syncs(), 1, "FLUSH ended in fdatasync");
+    }
+
+    /// Fuzzing found a host hang: with the used ring laid over the available ring, every
+    /// used-index write offered one more chain. A notification now handles at most `num`.
+    #[test]
+    fn used_ring_over_available_ring_does_not_hang() {
+        use super::super::queue::VIRTQ_DESC_F_WRITE;
+        let mut ram = Ram::new(BASE, 0x10000);
+        let mut blk = Blk::new(Disk::from_bytes(vec![0u8; 4096]));
+        let mut q = Virtqueue {
+            num: 8,
+            ready: true,
+            desc: BASE,
+            driver: BASE + 0x300,
+            device: BASE + 0x300,
+            ..Default::default()
+        };
+        // Every descriptor: one writable status byte (a request without a header).
+        for i in 0..8 {
+            ram.write(BASE + 16 * i, 8, BASE + 0x1000).unwrap();
+            ram.write(BASE + 16 * i + 8, 4, 1).unwrap();
+            ram.write(BASE + 16 * i + 12, 2, VIRTQ_DESC_F_WRITE as u64).unwrap();
+        }
+        // The used index runs 5 ahead of the available one: each completion offers a chain.
+        q.next_used = 5;
+        ram.write(q.driver + 2, 2, 6).unwrap();
+        assert!(blk.process_queue(0, &mut q, &mut ram).unwrap());
+        assert_eq!(q.next_used, 5 + 8, "stopped after num chains");
     }
 }
