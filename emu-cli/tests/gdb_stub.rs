@@ -372,4 +372,12 @@ fn halted_without_gdb_is_refused() {
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("--halted waits for gdb; add --gdb"), "{err}");
+    let o = Command::new(env!("CARGO_BIN_EXE_emu-cli"))
+        .args(["boot", "-s", "--expect", "$ ", "--expect-timeout", "5"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("--expect-timeout is not watched"), "{err}");
 }
