@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::{mpsc, Arc};
 
 use anyhow::{anyhow, Result};
+use emu_core::{BootFile, BootImages};
 
 use crate::console::{GuestClock, SessionConsole, StopFlag};
 use crate::host_files::{self, KernelFormat};
@@ -19,6 +20,8 @@ pub enum KernelSource {
     Bundled,
     /// A file named on the command line.
     File(PathBuf),
+    /// No kernel: `--bios` without KERNEL runs the firmware alone.
+    None,
 }
 
 /// What backs the virtio-blk device.
@@ -42,6 +45,11 @@ pub struct BootPlan {
     pub clock: Clock,
     pub seed: Option<u64>,
     pub htif: bool,
+    /// `--bios` (None: QEMU's `-bios none`, the kernel runs in M-mode).
+    pub bios: Option<PathBuf>,
+    pub initrd: Option<PathBuf>,
+    pub append: Option<String>,
+    pub no_reboot: bool,
 }
 
 impl BootPlan {
@@ -52,9 +60,11 @@ impl BootPlan {
     /// A bad `--mem` (one line naming the option and a fix).
     pub fn from_args(args: &BootArgs) -> Result<BootPlan> {
         let ram_size = parse_size(&args.mem).map_err(|e| anyhow!("--mem {e}"))?;
-        let kernel = match &args.kernel {
-            Some(path) => KernelSource::File(path.clone()),
-            None => KernelSource::Bundled,
+        let bios = args.bios.clone().filter(|p| p.as_os_str() != "none");
+        let kernel = match (&args.kernel, &bios) {
+            (Some(path), _) => KernelSource::File(path.clone()),
+            (None, None) => KernelSource::Bundled,
+            (None, Some(_)) => KernelSource::None,
         };
         let disk = match (&args.disk, &kernel) {
             (Some(path), _) => DiskSource::File {
@@ -62,7 +72,7 @@ impl BootPlan {
                 overlay: args.snapshot,
             },
             (None, KernelSource::Bundled) => DiskSource::BundledOverlay,
-            (None, KernelSource::File(_)) => DiskSource::None,
+            (None, KernelSource::File(_) | KernelSource::None) => DiskSource::None,
         };
         Ok(BootPlan {
             kernel,
@@ -72,6 +82,45 @@ impl BootPlan {
             clock: args.clock,
             seed: args.seed,
             htif: args.htif == OnOff::On,
+            bios,
+            initrd: args.initrd.clone(),
+            append: args.append.clone(),
+            no_reboot: args.no_reboot,
+        })
+    }
+
+    /// Reads firmware, kernel and initrd into the images the machine boots.
+    ///
+    /// # Errors
+    /// A file is missing, unreadable, or not what its option needs (one line naming the file
+    /// and the fix).
+    pub fn boot_images(&self) -> Result<BootImages> {
+        let bios = match &self.bios {
+            Some(path) => Some(BootFile::new(
+                path.display().to_string(),
+                host_files::read_firmware(path)?,
+            )),
+            None => None,
+        };
+        let kernel = match &self.kernel {
+            KernelSource::None => None,
+            _ => {
+                let (bytes, _format, name) = self.kernel_bytes()?;
+                Some(BootFile::new(name, bytes))
+            }
+        };
+        let initrd = match &self.initrd {
+            Some(path) => Some(BootFile::new(
+                path.display().to_string(),
+                host_files::read_initrd(path)?,
+            )),
+            None => None,
+        };
+        Ok(BootImages {
+            bios,
+            kernel,
+            initrd,
+            append: self.append.clone(),
         })
     }
 
@@ -86,6 +135,7 @@ impl BootPlan {
                 KernelFormat::Elf,
                 "kernel.img (bundled)".into(),
             )),
+            KernelSource::None => Err(anyhow!("no kernel given; name a KERNEL file")),
             KernelSource::File(path) => {
                 let (bytes, format) = host_files::read_kernel(path)?;
                 Ok((bytes, format, path.display().to_string()))
@@ -95,10 +145,17 @@ impl BootPlan {
 
     /// One line describing the boot, for the banner.
     pub fn describe(&self) -> String {
-        let kernel = match &self.kernel {
+        let mut kernel = match &self.kernel {
             KernelSource::Bundled => "the bundled kernel.img".to_string(),
             KernelSource::File(p) => p.display().to_string(),
+            KernelSource::None => "no kernel".to_string(),
         };
+        if let Some(bios) = &self.bios {
+            kernel = format!("{} then {kernel}", bios.display());
+        }
+        if let Some(initrd) = &self.initrd {
+            kernel += &format!(" with initrd {}", initrd.display());
+        }
         let disk = match &self.disk {
             DiskSource::None => "no disk".to_string(),
             DiskSource::BundledOverlay => "the bundled fs.img (writes kept in memory)".to_string(),
@@ -126,11 +183,11 @@ impl BootPlan {
 /// prints them on one line and exits with 1.
 pub fn run(args: &BootArgs) -> Result<i32> {
     let plan = BootPlan::from_args(args)?;
-    let (kernel, _format, kernel_name) = plan.kernel_bytes()?;
+    let images = plan.boot_images()?;
     if let DiskSource::File { path, overlay } = &plan.disk {
         host_files::check_disk(path, *overlay)?;
     }
-    let mut machine = machine_glue::build_machine(&plan, &kernel, &kernel_name)?;
+    let mut machine = machine_glue::build_machine(&plan, images)?;
 
     let stop = Arc::new(StopFlag::new());
     let clock = Arc::new(GuestClock::new());
@@ -232,6 +289,42 @@ mod tests {
         assert_eq!(p.kernel, KernelSource::File("k.elf".into()));
         assert_eq!(p.disk, DiskSource::None);
         assert_eq!((p.harts, p.htif), (1, false));
+    }
+
+    #[test]
+    fn bios_initrd_append_and_no_reboot_reach_the_plan() {
+        let p = plan(&[
+            "u-boot.bin",
+            "--bios",
+            "fw_jump.elf",
+            "--initrd",
+            "rd",
+            "--append",
+            "quiet",
+            "--no-reboot",
+        ])
+        .unwrap();
+        assert_eq!(p.kernel, KernelSource::File("u-boot.bin".into()));
+        assert_eq!(p.bios, Some("fw_jump.elf".into()));
+        assert_eq!(p.initrd, Some("rd".into()));
+        assert_eq!(p.append.as_deref(), Some("quiet"));
+        assert!(p.no_reboot);
+        assert_eq!(p.disk, DiskSource::None);
+        let d = p.describe();
+        assert!(
+            d.contains("fw_jump.elf then u-boot.bin with initrd rd"),
+            "{d}"
+        );
+        // `--bios none` is QEMU's default; --bios without KERNEL runs the firmware alone.
+        assert_eq!(plan(&["--bios", "none"]).unwrap().bios, None);
+        assert_eq!(
+            plan(&["--bios", "none"]).unwrap().kernel,
+            KernelSource::Bundled
+        );
+        assert_eq!(
+            plan(&["--bios", "fw.elf"]).unwrap().kernel,
+            KernelSource::None
+        );
     }
 
     #[test]

@@ -82,6 +82,41 @@ fn machine_name(machine: u16, little_endian: bool) -> String {
     }
 }
 
+/// Reads a firmware file (`--bios`): an ELF (checked to be 64-bit RISC-V) or a raw binary.
+///
+/// # Errors
+/// One line: `firmware <path>: <problem>; <fix>`.
+pub fn read_firmware(path: &Path) -> Result<Vec<u8>> {
+    let shown = path.display();
+    let fix = "give an M-mode firmware ELF or raw binary, e.g. \
+               /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf, or --bios none";
+    let bytes =
+        std::fs::read(path).map_err(|e| anyhow!("firmware {shown}: {}; {fix}", io_reason(&e)))?;
+    if bytes.is_empty() {
+        return Err(anyhow!("firmware {shown}: the file is empty; {fix}"));
+    }
+    if bytes.starts_with(b"\x7fELF") {
+        // The ELF checks of a kernel apply; the raw-image naming rule does not.
+        kernel_format(&bytes, path).map_err(|p| anyhow!("firmware {shown}: {p}; {fix}"))?;
+    }
+    Ok(bytes)
+}
+
+/// Reads an initrd file (`--initrd`): any bytes (a cpio archive, possibly compressed).
+///
+/// # Errors
+/// One line: `initrd <path>: <problem>; <fix>`.
+pub fn read_initrd(path: &Path) -> Result<Vec<u8>> {
+    let shown = path.display();
+    let fix = "give an initramfs (e.g. a cpio archive made with `cpio -H newc -o`)";
+    let bytes =
+        std::fs::read(path).map_err(|e| anyhow!("initrd {shown}: {}; {fix}", io_reason(&e)))?;
+    if bytes.is_empty() {
+        return Err(anyhow!("initrd {shown}: the file is empty; {fix}"));
+    }
+    Ok(bytes)
+}
+
 /// Checks that a disk image exists and is a readable, writable (unless `snapshot`) regular file,
 /// so that the error names the file and the fix before the machine is built.
 ///

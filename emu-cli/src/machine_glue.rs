@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use anyhow::{anyhow, Result};
 use emu_core::{
-    ClockMode, Console, Disk, DiskMode, ExitReason, Machine, MachineConfig, MachineStats, RunLimits,
+    BootImages, ClockMode, Console, Disk, DiskMode, ExitReason, Machine, MachineConfig,
+    MachineStats, RunLimits,
 };
 
 use crate::boot::{BootPlan, DiskSource};
@@ -34,19 +35,18 @@ pub fn machine_config(plan: &BootPlan) -> MachineConfig {
             Clock::Host => ClockMode::Host,
         },
         htif: plan.htif,
+        no_reboot: plan.no_reboot,
         ..MachineConfig::default()
     }
 }
 
-/// Builds the machine: configuration, kernel, disk. Nothing runs yet.
+/// Builds the machine: configuration, firmware/kernel/initrd, disk. Nothing runs yet.
 ///
 /// # Errors
-/// One line naming the file (kernel or disk) and the fix.
-pub fn build_machine(plan: &BootPlan, kernel: &[u8], kernel_name: &str) -> Result<Machine> {
+/// One line naming the file (firmware, kernel, initrd or disk) and the fix.
+pub fn build_machine(plan: &BootPlan, images: BootImages) -> Result<Machine> {
     let mut machine = Machine::new(machine_config(plan)).map_err(|e| anyhow!("{e}"))?;
-    machine
-        .load_kernel(kernel, kernel_name)
-        .map_err(|e| anyhow!("{e}"))?;
+    machine.boot(images).map_err(|e| anyhow!("{e}"))?;
     let disk = match &plan.disk {
         DiskSource::None => None,
         DiskSource::BundledOverlay => Some(Disk::from_bytes(images::FS_IMG.to_vec())),

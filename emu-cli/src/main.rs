@@ -3,7 +3,8 @@
 //! ```text
 //! emu-cli boot [KERNEL] [--disk IMG] [--snapshot] [--smp N] [--mem SIZE] [--clock virtual|host]
 //!              [--seed N] [--timeout SECS] [--max-insns N] [--send TEXT]... [--until PATTERN]
-//!              [--stats] [--quiet] [--htif on|off]
+//!              [--stats] [--quiet] [--htif on|off] [--bios FILE] [--initrd FILE] [--append TEXT]
+//!              [--no-reboot]
 //! emu-cli images [--export DIR]
 //! ```
 //!

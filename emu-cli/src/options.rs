@@ -25,6 +25,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per run: the size difference between the subcommands' arguments costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Boot a kernel (default: the bundled copy-on-write xv6-style kernel with its fs.img).
@@ -40,10 +42,33 @@ pub enum Command {
 Exit status: the guest's power-off code; 1 host error; 124 --timeout or --max-insns reached; 125 usage error."
 )]
 pub struct BootArgs {
-    /// Kernel to boot: a RISC-V ELF (e.g. xv6's kernel/kernel) or a raw image (`*.bin`, loaded at
-    /// 0x8000_0000). Default: the bundled kernel.img, with the bundled fs.img as an in-memory
-    /// overlay unless --disk is given.
+    /// Kernel to boot: a RISC-V ELF (e.g. xv6's kernel/kernel), a Linux `Image` (needs --bios) or
+    /// a raw image (`*.bin`). Without --bios it runs in M-mode from the reset ROM (QEMU's
+    /// `-bios none`; a raw image at 0x8000_0000); with --bios it goes where QEMU's -kernel puts
+    /// it (ELF by its segments, Image by its text offset, raw at 0x8020_0000). Default: the
+    /// bundled kernel.img, with the bundled fs.img as an in-memory overlay unless --disk is
+    /// given (with --bios and no KERNEL: the firmware alone).
     pub kernel: Option<PathBuf>,
+
+    /// M-mode firmware run first (QEMU's -bios): an ELF or raw binary, e.g. OpenSBI's
+    /// /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf or fw_dynamic.elf; `none` (the
+    /// default) runs KERNEL in M-mode.
+    #[arg(long, value_name = "FILE")]
+    pub bios: Option<PathBuf>,
+
+    /// Initial RAM disk (QEMU's -initrd): loaded above the kernel and announced in the device
+    /// tree's /chosen (linux,initrd-start/-end).
+    #[arg(long, value_name = "FILE")]
+    pub initrd: Option<PathBuf>,
+
+    /// Kernel command line (QEMU's -append): the device tree's /chosen/bootargs.
+    #[arg(long, value_name = "TEXT")]
+    pub append: Option<String>,
+
+    /// A guest reset request (SiFive test device 0x7777, SBI system reset) ends the run with
+    /// status 0 instead of rebooting the machine (QEMU's -no-reboot).
+    #[arg(long)]
+    pub no_reboot: bool,
 
     /// Raw disk image for the virtio-blk device; writes go to the file (see --snapshot).
     #[arg(long, value_name = "IMG")]
@@ -321,7 +346,8 @@ mod tests {
         assert_eq!(parse_size(&b.mem), Ok(128 << 20));
         assert_eq!(b.clock, Clock::Virtual);
         assert_eq!(b.htif, OnOff::On);
-        assert!(!b.snapshot && !b.stats && !b.quiet);
+        assert!(!b.snapshot && !b.stats && !b.quiet && !b.no_reboot);
+        assert!(b.bios.is_none() && b.initrd.is_none() && b.append.is_none());
         assert!(
             b.send.is_empty() && b.until.is_none() && b.timeout.is_none() && b.max_insns.is_none()
         );
@@ -356,8 +382,19 @@ mod tests {
             "--quiet",
             "--htif",
             "off",
+            "--bios",
+            "fw_jump.elf",
+            "--initrd",
+            "rd.cpio",
+            "--append",
+            "console=ttyS0 rdinit=/init",
+            "--no-reboot",
         ])
         .unwrap();
+        assert_eq!(b.bios.as_deref(), Some(std::path::Path::new("fw_jump.elf")));
+        assert_eq!(b.initrd.as_deref(), Some(std::path::Path::new("rd.cpio")));
+        assert_eq!(b.append.as_deref(), Some("console=ttyS0 rdinit=/init"));
+        assert!(b.no_reboot);
         assert_eq!(b.kernel.as_deref(), Some(std::path::Path::new("k.elf")));
         assert_eq!(b.disk.as_deref(), Some(std::path::Path::new("fs.img")));
         assert!(b.snapshot && b.stats && b.quiet);

@@ -38,7 +38,10 @@ pub fn exit_status(end: &RunEnd) -> (i32, Option<String>) {
             truncate_code(*code),
             Some(format!("guest powered off with code {code} (fail)")),
         ),
-        RunEnd::Reset => (0, Some("guest requested a reset; stopping".into())),
+        RunEnd::Reset => (
+            0,
+            Some("guest requested a reset (--no-reboot: stopping)".into()),
+        ),
         RunEnd::InstructionLimit(n) => (EXIT_TIMEOUT, Some(format!("--max-insns {n} reached"))),
         RunEnd::Timeout(t) => (
             EXIT_TIMEOUT,

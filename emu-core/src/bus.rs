@@ -84,6 +84,14 @@ impl Ram {
         }
         Ok(())
     }
+    /// Zero all of RAM, as at power-on (a machine reset). Decoded code and LR reservations
+    /// on every page are invalidated.
+    pub fn clear(&mut self) {
+        self.data.fill(0);
+        if !self.data.is_empty() {
+            self.note_write(0, self.data.len());
+        }
+    }
     /// Read a little-endian value of `size` bytes.
     pub fn read(&self, paddr: u64, size: Size) -> Result<u64, BusFault> {
         let mut b = [0u8; 8];
@@ -298,7 +306,7 @@ impl Bus {
     pub fn with_harts(ram_size: usize, harts: usize, virtio_legacy: bool) -> Bus {
         Bus {
             ram: Ram::new(RAM_BASE, ram_size),
-            rom: ResetRom::new(RAM_BASE, 0),
+            rom: ResetRom::new(RAM_BASE, 0, 0),
             test_finisher: TestFinisher::default(),
             clint: Clint::new(harts),
             plic: Plic::new(2 * harts),

@@ -16,6 +16,16 @@ pub enum EmuError {
         /// What is wrong and what to do.
         problem: String,
     },
+    /// A firmware (`--bios`) or initrd image cannot be loaded.
+    #[error("cannot load {role} {name}: {problem}")]
+    Image {
+        /// What the file is for: "firmware" or "initrd".
+        role: &'static str,
+        /// The file's name as given.
+        name: String,
+        /// What is wrong and what to do.
+        problem: String,
+    },
     /// A disk image cannot be opened.
     #[error("cannot open disk image {}: {source}; check that the file exists and is readable (and writable unless used as a snapshot)", path.display())]
     Disk {

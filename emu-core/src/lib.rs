@@ -3,6 +3,7 @@
 //! The picture (see ARCHITECTURE.md): a [`Machine`] owns N [`hart::Hart`]s and one [`bus::Bus`];
 //! the bus maps physical addresses to RAM and to devices; the CLI and tests drive a machine
 //! through [`Machine::run_until`] and watch its [`Console`].
+pub mod boot;
 pub mod bus;
 pub mod console;
 pub mod dev;
@@ -11,6 +12,7 @@ pub mod hart;
 pub mod loader;
 pub mod machine;
 
+pub use boot::{BootFile, BootImages, BootLayout};
 pub use console::{Console, MemoryConsole, NullConsole};
 pub use error::EmuError;
 pub use machine::{

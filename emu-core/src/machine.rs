@@ -12,6 +12,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::boot::{load_boot, BootFile, BootImages, BootLayout};
 use crate::bus::{Bus, RAM_BASE};
 use crate::dev::clint::MTIME_HZ;
 use crate::dev::fdt::{build_fdt, dtb_address};
@@ -21,7 +22,7 @@ use crate::dev::test_finisher::FinisherRequest;
 use crate::dev::virtio::blk::Blk;
 use crate::hart::csr::MENVCFG_STCE;
 use crate::hart::{irq, Hart, HartExit};
-use crate::loader::{self, LoadedImage};
+use crate::loader::LoadedImage;
 
 use crate::console::Console;
 pub use crate::dev::virtio::blk::{Disk, DiskMode};
@@ -65,6 +66,9 @@ pub struct MachineConfig {
     /// virtio-mmio transport: legacy (Version 1) if true, modern (Version 2) if false (the
     /// default; what current xv6 and QEMU with `force-legacy=false` use).
     pub virtio_legacy: bool,
+    /// A guest reset request ends the run with [`ExitReason::Reset`] (QEMU `-no-reboot`)
+    /// instead of rebooting the machine (the default, as QEMU).
+    pub no_reboot: bool,
 }
 
 impl Default for MachineConfig {
@@ -76,6 +80,7 @@ impl Default for MachineConfig {
             clock: ClockMode::Virtual,
             htif: true,
             virtio_legacy: false,
+            no_reboot: false,
         }
     }
 }
@@ -94,7 +99,8 @@ pub struct RunLimits {
 pub enum ExitReason {
     /// The guest powered off through the test finisher; `code` 0 means pass.
     PowerOff { code: u32 },
-    /// The guest asked for a reset through the test finisher.
+    /// The guest asked for a reset through the test finisher and
+    /// [`MachineConfig::no_reboot`] is set (otherwise the machine reboots and runs on).
     Reset,
     /// [`RunLimits::max_insns`] instructions have retired.
     InstructionLimit,
@@ -130,8 +136,12 @@ pub struct Machine {
     total_retired: u64,
     bus: Bus,
     image: Option<LoadedImage>,
-    /// The kernel as given to [`Machine::load_kernel`], reloaded by [`Machine::reset`].
-    kernel: Option<(Vec<u8>, String)>,
+    /// The images as given to [`Machine::boot`], reloaded by [`Machine::reset`].
+    boot: Option<BootImages>,
+    /// Where the last boot put them.
+    layout: Option<BootLayout>,
+    /// Guest reset requests that rebooted the machine.
+    reboots: u64,
     dtb: Vec<u8>,
     dtb_addr: u64,
     dtb_len: u64,
@@ -168,7 +178,7 @@ impl Machine {
         bus.ram
             .write_bytes(dtb_addr, &dtb)
             .map_err(|_| EmuError::Fdt("the device tree does not fit in RAM".into()))?;
-        bus.rom = ResetRom::new(RAM_BASE, dtb_addr);
+        bus.rom = ResetRom::new(RAM_BASE, dtb_addr, 0);
         let dtb_len = dtb.len() as u64;
         let rng = config.seed.unwrap_or(0) ^ 0x9e37_79b9_7f4a_7c15;
         Ok(Machine {
@@ -178,7 +188,9 @@ impl Machine {
             total_retired: 0,
             bus,
             image: None,
-            kernel: None,
+            boot: None,
+            layout: None,
+            reboots: 0,
             dtb,
             dtb_addr,
             dtb_len,
@@ -191,35 +203,43 @@ impl Machine {
         })
     }
 
-    /// Load a kernel: an ELF64 RISC-V executable, or a raw image at 0x8000_0000. The reset
-    /// ROM then jumps to its entry. `name` (the file path) appears in errors. The kernel may
-    /// not overlap the device tree at the top of RAM.
+    /// Load a kernel without firmware (QEMU `-bios none -kernel`): an ELF64 RISC-V executable
+    /// by its segments, or a raw image at 0x8000_0000; the reset ROM jumps to its entry in
+    /// M-mode. `name` (the file path) appears in errors. Same as [`Machine::boot`] with only a
+    /// kernel.
     pub fn load_kernel(&mut self, bytes: &[u8], name: &str) -> Result<(), EmuError> {
-        let image = loader::load(&mut self.bus.ram, bytes, name)?;
-        if image.extent.1 > self.dtb_addr && image.extent.0 < self.dtb_addr + self.dtb_len {
-            // Rebuild the device tree the kernel overwrote before reporting.
-            return Err(EmuError::Kernel {
-                name: name.into(),
-                problem: format!(
-                    "the kernel reaches {:#x}, over the device tree at {:#x}; give more memory",
-                    image.extent.1, self.dtb_addr
-                ),
-            });
-        }
-        self.bus.rom = ResetRom::new(image.entry, self.dtb_addr);
-        self.htif = match (self.config.htif, image.tohost) {
-            (true, Some(tohost)) => Some(Htif::new(tohost, image.fromhost)),
+        self.boot(BootImages {
+            kernel: Some(BootFile::new(name, bytes.to_vec())),
+            ..BootImages::default()
+        })
+    }
+
+    /// Load firmware, kernel and initrd where QEMU `virt` puts them, write the device tree
+    /// (with `/chosen` bootargs and initrd) at the top of RAM and point the reset ROM at the
+    /// firmware (or the kernel without one); see [`crate::boot`]. The images are kept and
+    /// loaded again on every reset. Errors: one line naming the file and the fix (bad ELF,
+    /// images overlapping or outside RAM, S-mode Linux `Image` without firmware, …).
+    pub fn boot(&mut self, images: BootImages) -> Result<(), EmuError> {
+        let layout = load_boot(&mut self.bus.ram, self.harts.len(), &images)?;
+        self.bus.rom = ResetRom::new(layout.start, layout.dtb_addr, layout.kernel_entry);
+        self.htif = match (self.config.htif, layout.started.tohost) {
+            (true, Some(tohost)) => Some(Htif::new(tohost, layout.started.fromhost)),
             _ => None,
         };
-        self.image = Some(image);
-        self.kernel = Some((bytes.to_vec(), name.to_string()));
+        self.image = Some(layout.kernel.clone().unwrap_or(layout.started.clone()));
+        self.dtb_addr = layout.dtb_addr;
+        self.dtb_len = layout.dtb.len() as u64;
+        self.dtb = layout.dtb.clone();
+        self.layout = Some(layout);
+        self.boot = Some(images);
         Ok(())
     }
 
-    /// Reset the board, as after a guest reset request ([`ExitReason::Reset`]): harts back to
-    /// the reset ROM, CLINT, PLIC, UART and virtio transports to their power-on state (disks
-    /// and console stay attached, `mtime` keeps counting), the device tree rewritten and the
-    /// kernel reloaded. The rest of RAM keeps its contents.
+    /// Reset the board to power-on, as a guest reset request does (and as QEMU's system
+    /// reset): harts back to the reset ROM; CLINT, PLIC, UART and virtio transports to their
+    /// power-on state (disks and console stay attached; `mtime` keeps counting so guest time
+    /// stays monotonic for the host); RAM zeroed; the images of [`Machine::boot`] loaded again
+    /// and the device tree rewritten.
     pub fn reset(&mut self) -> Result<(), EmuError> {
         let n = self.harts.len();
         for hart in &mut self.harts {
@@ -236,14 +256,14 @@ impl Machine {
         }
         self.bus.test_finisher.request = None;
         self.bus.event = false;
-        self.bus
-            .ram
-            .write_bytes(self.dtb_addr, &self.dtb)
-            .map_err(|_| EmuError::Fdt("the device tree does not fit in RAM".into()))?;
-        if let Some((bytes, name)) = self.kernel.take() {
-            let r = self.load_kernel(&bytes, &name);
-            self.kernel = Some((bytes, name));
-            r?;
+        self.bus.ram.clear();
+        match self.boot.clone() {
+            Some(images) => self.boot(images)?,
+            None => self
+                .bus
+                .ram
+                .write_bytes(self.dtb_addr, &self.dtb)
+                .map_err(|_| EmuError::Fdt("the device tree does not fit in RAM".into()))?,
         }
         Ok(())
     }
@@ -286,6 +306,14 @@ impl Machine {
     pub fn loaded_image(&self) -> Option<&LoadedImage> {
         self.image.as_ref()
     }
+    /// Where the last [`Machine::boot`] put firmware, kernel, initrd and device tree.
+    pub fn boot_layout(&self) -> Option<&BootLayout> {
+        self.layout.as_ref()
+    }
+    /// How many guest reset requests rebooted the machine so far.
+    pub fn reboots(&self) -> u64 {
+        self.reboots
+    }
     /// Physical address of the device tree (passed in `a1`).
     pub fn dtb_address(&self) -> u64 {
         self.dtb_addr
@@ -309,8 +337,10 @@ impl Machine {
         }
     }
 
-    /// Run until the guest powers off or resets, a limit is reached, or `stop` (checked
-    /// between rounds, i.e. every few thousand instructions) returns true.
+    /// Run until the guest powers off (or resets, with [`MachineConfig::no_reboot`]), a limit
+    /// is reached, or `stop` (checked between rounds, i.e. every few thousand instructions)
+    /// returns true. A guest reset request otherwise reboots the machine ([`Machine::reset`])
+    /// and the run goes on.
     pub fn run_until(
         &mut self,
         limits: &RunLimits,
@@ -330,7 +360,7 @@ impl Machine {
     ) -> ExitReason {
         if self.image.is_none() {
             return ExitReason::HostError(
-                "no kernel loaded; call Machine::load_kernel first".into(),
+                "no kernel loaded; call Machine::load_kernel or Machine::boot first".into(),
             );
         }
         let deadline = limits.timeout.map(|t| start + t);
@@ -364,6 +394,13 @@ impl Machine {
                     Ok(ran) => {
                         busiest = busiest.max(ran);
                         round += ran;
+                    }
+                    Err(ExitReason::Reset) if !self.config.no_reboot => {
+                        if let Err(e) = self.reset() {
+                            return ExitReason::HostError(format!("reboot failed: {e}"));
+                        }
+                        self.reboots += 1;
+                        break;
                     }
                     Err(reason) => return reason,
                 }

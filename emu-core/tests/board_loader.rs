@@ -17,7 +17,7 @@ fn small() -> MachineConfig {
 fn reset_rom_matches_binutils() {
     let elf = support::assemble(
         "rom",
-        ".option norvc\n.globl _start\n_start:\n auipc t0, 0\n csrr a0, mhartid\n ld a1, 32(t0)\n ld t0, 24(t0)\n jr t0\n nop\n",
+        ".option norvc\n.globl _start\n_start:\n auipc t0, 0\n addi a2, t0, 40\n csrr a0, mhartid\n ld a1, 32(t0)\n ld t0, 24(t0)\n jr t0\n",
     );
     let parsed = goblin::elf::Elf::parse(&elf).unwrap();
     let text = parsed
@@ -121,4 +121,76 @@ fn config_errors_and_unloaded_machine() {
     let mut m = Machine::new(small()).unwrap();
     let r = m.run_until(&RunLimits::default(), &mut |_| false);
     assert!(matches!(r, ExitReason::HostError(_)));
+}
+
+#[test]
+fn firmware_then_kernel_placement_and_fw_dynamic_info() {
+    use emu_core::dev::rom::{FW_DYNAMIC_INFO_MAGIC, FW_DYNAMIC_INFO_OFFSET};
+    use emu_core::{BootFile, BootImages};
+    let fw = support::assemble("fw", ".globl _start\n_start:\n j _start\n");
+    let mut m = Machine::new(MachineConfig {
+        ram_size: 64 << 20,
+        ..Default::default()
+    })
+    .unwrap();
+    m.boot(BootImages {
+        bios: Some(BootFile::new("fw.elf", fw.clone())),
+        kernel: Some(BootFile::new("k.bin", vec![0x13, 0, 0, 0])),
+        initrd: Some(BootFile::new("rd", vec![0xab; 10])),
+        append: Some("console=ttyS0".into()),
+    })
+    .unwrap();
+    let l = m.boot_layout().unwrap().clone();
+    assert_eq!((l.start, l.kernel_entry), (0x8000_0000, 0x8020_0000));
+    assert_eq!(l.initrd, Some((0x8220_0000, 0x8220_000a)));
+    let mut rom = m.bus().rom.clone();
+    use emu_core::bus::Device;
+    assert_eq!(rom.read(24, 8).unwrap(), 0x8000_0000, "start: the firmware");
+    assert_eq!(rom.read(32, 8).unwrap(), l.dtb_addr);
+    assert_eq!(
+        rom.read(FW_DYNAMIC_INFO_OFFSET, 8).unwrap(),
+        FW_DYNAMIC_INFO_MAGIC
+    );
+    assert_eq!(
+        rom.read(FW_DYNAMIC_INFO_OFFSET + 16, 8).unwrap(),
+        0x8020_0000
+    );
+    // The reset ROM hands over a0 = hartid, a1 = DTB, a2 = fw_dynamic_info.
+    let r = m.run_until(
+        &RunLimits {
+            max_insns: Some(20),
+            timeout: None,
+        },
+        &mut |_| false,
+    );
+    assert_eq!(r, ExitReason::InstructionLimit);
+    let h = m.hart(0);
+    assert_eq!(h.pc, 0x8000_0000);
+    assert_eq!(h.x[10], 0);
+    assert_eq!(h.x[11], l.dtb_addr);
+    assert_eq!(h.x[12], ROM_BASE + FW_DYNAMIC_INFO_OFFSET);
+
+    // An ELF linked at 0 (OpenSBI >= 1.5 without FW_TEXT_START) is refused with the fix.
+    let mut at0 = fw.clone();
+    let phoff = u64::from_le_bytes(fw[32..40].try_into().unwrap()) as usize;
+    let phentsize = u16::from_le_bytes(fw[54..56].try_into().unwrap()) as usize;
+    let phnum = u16::from_le_bytes(fw[56..58].try_into().unwrap()) as usize;
+    for i in 0..phnum {
+        for field in [16, 24] {
+            let at = phoff + i * phentsize + field;
+            at0[at..at + 8].copy_from_slice(&0u64.to_le_bytes());
+        }
+    }
+    let e = m
+        .boot(BootImages {
+            bios: Some(BootFile::new("fw_jump.elf", at0)),
+            ..Default::default()
+        })
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("fw_jump.elf") && e.contains("FW_TEXT_START"),
+        "{e}"
+    );
+    assert!(!e.contains('\n'), "{e}");
 }

@@ -35,8 +35,45 @@ fn reg(base: u64, size: u64) -> [u64; 2] {
     [base, size]
 }
 
+/// What `/chosen` says beyond `stdout-path` (QEMU hw/riscv/boot.c: `-append`, `-initrd`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Chosen {
+    /// `bootargs`: the kernel command line (`--append`).
+    pub bootargs: Option<String>,
+    /// `linux,initrd-start` and `linux,initrd-end` (one past the last byte), 64-bit values as
+    /// QEMU 8 and later write them.
+    pub initrd: Option<(u64, u64)>,
+}
+
+/// `riscv,isa-base` and `riscv,isa-extensions` (the bindings of Linux
+/// Documentation/devicetree/bindings/riscv/extensions.yaml) for an ISA string such as
+/// [`RISCV_ISA`]: "rv64i" and the single letters, then the multi-letter extensions.
+pub fn isa_base_and_extensions(isa: &str) -> (String, Vec<String>) {
+    let mut parts = isa.split('_');
+    let first = parts.next().unwrap_or("");
+    let base = first.get(..5).unwrap_or(first);
+    let mut exts: Vec<String> = first
+        .get(4..)
+        .unwrap_or("")
+        .chars()
+        .map(|c| c.to_string())
+        .collect();
+    exts.extend(parts.map(str::to_string));
+    (base.to_string(), exts)
+}
+
 /// Build the DTB for `harts` harts and `ram_size` bytes of RAM at `ram_base`.
 pub fn build_fdt(harts: usize, ram_base: u64, ram_size: u64) -> FdtWriterResult<Vec<u8>> {
+    build_fdt_with(harts, ram_base, ram_size, &Chosen::default())
+}
+
+/// Build the DTB as [`build_fdt`] does, with `chosen`'s command line and initrd in `/chosen`.
+pub fn build_fdt_with(
+    harts: usize,
+    ram_base: u64,
+    ram_size: u64,
+    chosen: &Chosen,
+) -> FdtWriterResult<Vec<u8>> {
     let mut fdt = FdtWriter::new()?;
     let root = fdt.begin_node("")?;
     fdt.property_u32("#address-cells", 2)?;
@@ -44,18 +81,38 @@ pub fn build_fdt(harts: usize, ram_base: u64, ram_size: u64) -> FdtWriterResult<
     fdt.property_string("compatible", "riscv-virtio")?;
     fdt.property_string("model", "riscv-virtio,qemu")?;
 
-    let chosen = fdt.begin_node("chosen")?;
+    let chosen_node = fdt.begin_node("chosen")?;
+    if let Some((start, end)) = chosen.initrd {
+        fdt.property_u64("linux,initrd-start", start)?;
+        fdt.property_u64("linux,initrd-end", end)?;
+    }
+    if let Some(args) = &chosen.bootargs {
+        fdt.property_string("bootargs", args)?;
+    }
     fdt.property_string("stdout-path", &format!("/soc/serial@{UART_BASE:x}"))?;
-    fdt.end_node(chosen)?;
+    fdt.end_node(chosen_node)?;
+
+    // phandles: 1..=harts for the harts' interrupt controllers, then the PLIC, then the test
+    // device (the regmap of the syscon power-off and reboot nodes, as QEMU's).
+    let intc_phandle = |h: usize| h as u32 + 1;
+    let plic_phandle = harts as u32 + 1;
+    let test_phandle = plic_phandle + 1;
+    for (node, compatible, value) in [
+        ("poweroff", "syscon-poweroff", 0x5555),
+        ("reboot", "syscon-reboot", 0x7777),
+    ] {
+        let n = fdt.begin_node(node)?;
+        fdt.property_u32("value", value)?;
+        fdt.property_u32("offset", 0)?;
+        fdt.property_u32("regmap", test_phandle)?;
+        fdt.property_string("compatible", compatible)?;
+        fdt.end_node(n)?;
+    }
 
     let mem = fdt.begin_node(&format!("memory@{ram_base:x}"))?;
     fdt.property_string("device_type", "memory")?;
     fdt.property_array_u64("reg", &reg(ram_base, ram_size))?;
     fdt.end_node(mem)?;
-
-    // phandles: 1..=harts for the harts' interrupt controllers, then the PLIC.
-    let intc_phandle = |h: usize| h as u32 + 1;
-    let plic_phandle = harts as u32 + 1;
 
     let cpus = fdt.begin_node("cpus")?;
     fdt.property_u32("#address-cells", 1)?;
@@ -68,6 +125,9 @@ pub fn build_fdt(harts: usize, ram_base: u64, ram_size: u64) -> FdtWriterResult<
         fdt.property_string("status", "okay")?;
         fdt.property_string("compatible", "riscv")?;
         fdt.property_string("riscv,isa", RISCV_ISA)?;
+        let (base, exts) = isa_base_and_extensions(RISCV_ISA);
+        fdt.property_string("riscv,isa-base", &base)?;
+        fdt.property_string_list("riscv,isa-extensions", exts)?;
         fdt.property_string("mmu-type", "riscv,sv39")?;
         let intc = fdt.begin_node("interrupt-controller")?;
         fdt.property_u32("#interrupt-cells", 1)?;
@@ -95,7 +155,7 @@ pub fn build_fdt(harts: usize, ram_base: u64, ram_size: u64) -> FdtWriterResult<
         ],
     )?;
     fdt.property_array_u64("reg", &reg(TEST_FINISHER_BASE, TEST_FINISHER_SIZE))?;
-    fdt.property_phandle(plic_phandle + 1)?;
+    fdt.property_phandle(test_phandle)?;
     fdt.end_node(test)?;
 
     let clint = fdt.begin_node(&format!("clint@{CLINT_BASE:x}"))?;
@@ -174,6 +234,45 @@ mod tests {
         assert_eq!(
             dtb_address(0x8000_0000, 0x10_0000, 0x1000),
             0x8000_0000 + 0xf_f000
+        );
+        for s in [
+            "syscon-poweroff",
+            "syscon-reboot",
+            "riscv,isa-extensions",
+            "zifencei",
+        ] {
+            assert!(text.contains(s), "{s} missing");
+        }
+        assert!(!text.contains("bootargs") && !text.contains("linux,initrd-start"));
+    }
+
+    #[test]
+    fn isa_string_splits_into_base_and_extensions() {
+        let (base, exts) = isa_base_and_extensions("rv64imafdc_zicsr_zifencei_sstc");
+        assert_eq!(base, "rv64i");
+        assert_eq!(
+            exts,
+            ["i", "m", "a", "f", "d", "c", "zicsr", "zifencei", "sstc"]
+        );
+    }
+
+    #[test]
+    fn chosen_carries_bootargs_and_initrd() {
+        let chosen = Chosen {
+            bootargs: Some("console=ttyS0 rdinit=/init".into()),
+            initrd: Some((0x8420_0000, 0x8430_0000)),
+        };
+        let dtb = build_fdt_with(1, 0x8000_0000, 128 << 20, &chosen).unwrap();
+        let text = String::from_utf8_lossy(&dtb);
+        assert!(text.contains("console=ttyS0 rdinit=/init"));
+        assert!(text.contains("linux,initrd-start") && text.contains("linux,initrd-end"));
+        let at = dtb
+            .windows(8)
+            .position(|w| w == 0x8420_0000u64.to_be_bytes())
+            .expect("initrd start as a 64-bit big-endian value");
+        assert_eq!(
+            &dtb[at + 8 + 12..at + 8 + 20],
+            &0x8430_0000u64.to_be_bytes()
         );
     }
 }

@@ -89,14 +89,20 @@ impl Hart {
     /// Recompute whether fetches and data accesses translate, flush the TLB and the fetch-page
     /// shortcut. Called on every change of the translation context and on `sfence.vma`.
     pub(crate) fn mmu_context_changed(&mut self) {
-        let sv39 = self.csr.satp >> 60 == 8;
-        self.fetch_paging = sv39 && self.privilege != Privilege::Machine;
-        self.data_paging = sv39 && self.data_privilege() != Privilege::Machine;
-        self.mmu_snapshot = (
+        let snapshot = (
             self.privilege,
             self.csr.satp,
             self.csr.mstatus & CONTEXT_BITS,
         );
+        if snapshot == self.mmu_snapshot {
+            // Nothing the TLB's tags depend on changed (e.g. an `sstatus.SIE` write, a trap
+            // from S to S): the entries stay valid.
+            return;
+        }
+        let sv39 = self.csr.satp >> 60 == 8;
+        self.fetch_paging = sv39 && self.privilege != Privilege::Machine;
+        self.data_paging = sv39 && self.data_privilege() != Privilege::Machine;
+        self.mmu_snapshot = snapshot;
         self.tlb_flush();
     }
 
