@@ -153,6 +153,7 @@ fn qemu_gives_the_kernel_the_same_ram() {
         .arg(images::kernel_path())
         .arg("-drive")
         .arg(format!("file={},if=none,format=raw,id=x0", fs.display()))
+        .args(["-global", "virtio-mmio.force-legacy=false"])
         .args([
             "-device",
             "virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0",
