@@ -95,12 +95,18 @@ fn build() -> Result<(), String> {
     let kernel_odf = artifact(&odf, "kernel", "kernel")?;
     copy_if_changed(&kernel_odf, &out_dir.join("kernel-odf.img"))?;
 
-    // Every binary of the user crate, sorted by name so fs.img is reproducible.
+    // Every binary of the user crate, sorted by name so fs.img is reproducible. The programs
+    // with their symbols go to OUT_DIR/user/ (for gdb); fs.img gets them stripped.
+    let user_dir = out_dir.join("user");
+    fs::create_dir_all(&user_dir).map_err(|e| format!("{}: {e}", user_dir.display()))?;
     let mut programs: Vec<(String, Vec<u8>)> = Vec::new();
     for a in artifacts.iter().filter(|a| a.package == "user") {
         let bytes =
             fs::read(&a.executable).map_err(|e| format!("{}: {e}", a.executable.display()))?;
-        programs.push((a.target.clone(), bytes));
+        write_if_changed(&user_dir.join(&a.target), &bytes)?;
+        let stripped = strip_elf(&bytes)
+            .ok_or_else(|| format!("{}: not an ELF64 executable", a.executable.display()))?;
+        programs.push((a.target.clone(), stripped));
     }
     programs.sort_by(|a, b| a.0.cmp(&b.0));
     programs.dedup_by(|a, b| a.0 == b.0);
@@ -119,6 +125,41 @@ fn build() -> Result<(), String> {
     let list = format!("&[{}]\n", names.join(", "));
     write_if_changed(&out_dir.join("user_programs.rs"), list.as_bytes())?;
     Ok(())
+}
+
+/// What `strip --strip-all` leaves of a little-endian ELF64 executable for a loader: the bytes
+/// up to the end of the last PT_LOAD segment, without section headers. Other program headers
+/// whose data lay beyond (e.g. PT_RISCV_ATTRIBUTES) become PT_NULL. None if `elf` is not ELF64.
+fn strip_elf(elf: &[u8]) -> Option<Vec<u8>> {
+    let u16_at = |b: &[u8], o: usize| Some(u16::from_le_bytes(b.get(o..o + 2)?.try_into().ok()?));
+    let u32_at = |b: &[u8], o: usize| Some(u32::from_le_bytes(b.get(o..o + 4)?.try_into().ok()?));
+    let u64_at = |b: &[u8], o: usize| Some(u64::from_le_bytes(b.get(o..o + 8)?.try_into().ok()?));
+    if elf.get(..5)? != b"\x7fELF\x02" || elf.get(5) != Some(&1) {
+        return None;
+    }
+    let phoff = u64_at(elf, 0x20)? as usize;
+    let phentsize = u16_at(elf, 0x36)? as usize;
+    let phnum = u16_at(elf, 0x38)? as usize;
+    let headers_end = phoff.checked_add(phentsize.checked_mul(phnum)?)?;
+    let mut end = headers_end;
+    for i in 0..phnum {
+        let ph = phoff + i * phentsize;
+        if u32_at(elf, ph)? == 1 {
+            end = end.max((u64_at(elf, ph + 8)? + u64_at(elf, ph + 32)?) as usize);
+        }
+    }
+    let mut out = elf.get(..end)?.to_vec();
+    for i in 0..phnum {
+        let ph = phoff + i * phentsize;
+        if u32_at(&out, ph)? != 1 && (u64_at(&out, ph + 8)? + u64_at(&out, ph + 32)?) as usize > end
+        {
+            out[ph..ph + 4].copy_from_slice(&0u32.to_le_bytes());
+        }
+    }
+    // No section headers: e_shoff, e_shnum, e_shstrndx = 0.
+    out[0x28..0x30].fill(0);
+    out[0x3c..0x40].fill(0);
+    Some(out)
 }
 
 /// fs.img assembly through the USER team's host `mkfs` library.

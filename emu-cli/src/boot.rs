@@ -7,11 +7,11 @@ use std::sync::{mpsc, Arc};
 use anyhow::{anyhow, Result};
 use emu_core::{BootFile, BootImages};
 
-use crate::console::{GuestClock, SessionConsole, StopFlag};
+use crate::console::{lock_status, GuestClock, SessionConsole, StopFlag};
 use crate::host_files::{self, KernelFormat};
 use crate::options::{parse_size, BootArgs, Clock, OnOff};
 use crate::outcome::{exit_status, RunEnd};
-use crate::{machine_glue, terminal};
+use crate::{gdb, machine_glue, terminal};
 
 /// Where the kernel comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +33,26 @@ pub enum DiskSource {
     BundledOverlay,
     /// An image file; `overlay` keeps writes in memory (`--snapshot`).
     File { path: PathBuf, overlay: bool },
+    /// An image file the guest sees as a read-only disk (`--disk IMG,readonly`).
+    ReadOnly(PathBuf),
+}
+
+/// Splits a `--disk` value into the image path and whether `,readonly` (or `,readonly=on`)
+/// follows it, as in QEMU's `-drive file=IMG,readonly=on`. `,readonly=off` is accepted too.
+pub fn split_disk_arg(value: &std::path::Path) -> (PathBuf, bool) {
+    let text = value.to_string_lossy();
+    for (suffix, readonly) in [
+        (",readonly", true),
+        (",readonly=on", true),
+        (",readonly=off", false),
+    ] {
+        if let Some(path) = text.strip_suffix(suffix) {
+            if !path.is_empty() {
+                return (PathBuf::from(path), readonly);
+            }
+        }
+    }
+    (value.to_path_buf(), false)
 }
 
 /// Everything `boot` will do, decided from the options before anything runs.
@@ -67,9 +87,12 @@ impl BootPlan {
             (None, Some(_)) => KernelSource::None,
         };
         let disk = match (&args.disk, &kernel) {
-            (Some(path), _) => DiskSource::File {
-                path: path.clone(),
-                overlay: args.snapshot,
+            (Some(value), _) => match split_disk_arg(value) {
+                (path, true) if !args.snapshot => DiskSource::ReadOnly(path),
+                (path, _) => DiskSource::File {
+                    path,
+                    overlay: args.snapshot,
+                },
             },
             (None, KernelSource::Bundled) => DiskSource::BundledOverlay,
             (None, KernelSource::File(_) | KernelSource::None) => DiskSource::None,
@@ -124,6 +147,17 @@ impl BootPlan {
         })
     }
 
+    /// A KERNEL file given without `--disk` whose bytes are one of the bundled kernels (e.g.
+    /// after `emu-cli images --export .`) gets the bundled fs.img as an in-memory overlay, as
+    /// when no KERNEL is given; the banner says so.
+    pub fn give_bundled_kernel_its_disk(&mut self, kernel: &[u8]) {
+        let bundled = kernel == images::KERNEL_IMG || kernel == images::KERNEL_EAGER_IMG;
+        if bundled && self.disk == DiskSource::None && matches!(self.kernel, KernelSource::File(_))
+        {
+            self.disk = DiskSource::BundledOverlay;
+        }
+    }
+
     /// The kernel's bytes, format and display name.
     ///
     /// # Errors
@@ -158,6 +192,9 @@ impl BootPlan {
         }
         let disk = match &self.disk {
             DiskSource::None => "no disk".to_string(),
+            DiskSource::BundledOverlay if matches!(self.kernel, KernelSource::File(_)) => {
+                "the bundled fs.img (writes kept in memory; KERNEL is a bundled kernel)".to_string()
+            }
             DiskSource::BundledOverlay => "the bundled fs.img (writes kept in memory)".to_string(),
             DiskSource::File {
                 path,
@@ -167,6 +204,7 @@ impl BootPlan {
                 path,
                 overlay: false,
             } => path.display().to_string(),
+            DiskSource::ReadOnly(path) => format!("{} (read-only)", path.display()),
         };
         format!(
             "booting {kernel} on {} hart(s), {} MiB RAM, disk {disk}",
@@ -182,30 +220,45 @@ impl BootPlan {
 /// Host errors before the machine runs (bad option value, missing kernel or disk): the caller
 /// prints them on one line and exits with 1.
 pub fn run(args: &BootArgs) -> Result<i32> {
-    let plan = BootPlan::from_args(args)?;
+    let mut plan = BootPlan::from_args(args)?;
     let images = plan.boot_images()?;
-    if let DiskSource::File { path, overlay } = &plan.disk {
-        host_files::check_disk(path, *overlay)?;
+    if let Some(kernel) = &images.kernel {
+        plan.give_bundled_kernel_its_disk(&kernel.bytes);
+    }
+    match &plan.disk {
+        DiskSource::File { path, overlay } => host_files::check_disk(path, !*overlay)?,
+        DiskSource::ReadOnly(path) => host_files::check_disk(path, false)?,
+        _ => {}
     }
     let mut machine = machine_glue::build_machine(&plan, images)?;
+    if args.halted && args.gdb_port().is_none() {
+        return Err(anyhow!(
+            "--halted waits for gdb; add --gdb tcp::PORT or -s (port 1234)"
+        ));
+    }
+    let gdb = args.gdb_port().map(gdb::GdbListener::bind).transpose()?;
 
     let stop = Arc::new(StopFlag::new());
     let clock = Arc::new(GuestClock::new());
     let interactive = terminal::stdin_is_terminal();
-    let stdout_tty = terminal::stdout_is_terminal();
     terminal::install_panic_hook();
     terminal::spawn_signal_thread(stop.clone())?;
     let (keys_tx, keys_rx) = mpsc::channel();
     terminal::spawn_stdin_reader(interactive, stop.clone(), keys_tx)?;
 
     let console = SessionConsole::new(
-        std::io::stdout(),
-        args.send.iter().map(|t| t.0.clone()).collect(),
+        terminal::stdout_writer()?,
+        args.script.clone(),
         Some(keys_rx),
         stop.clone(),
     )
     .with_until(args.until.as_ref().map(|t| t.0.clone()))
+    .with_expect_timeout(args.expect_timeout)
     .with_pacing(clock.clone(), machine_glue::SEND_QUIET_TICKS);
+    let status = console.status();
+    // A person at the keyboard: idle time is slept, not skipped (scripted runs skip it).
+    let scripted = !args.script.is_empty() || args.until.is_some();
+    machine.set_idle_sleep(interactive && !scripted);
 
     if !args.quiet {
         let keys = if interactive {
@@ -214,30 +267,45 @@ pub fn run(args: &BootArgs) -> Result<i32> {
             ""
         };
         eprintln!("emu-cli: {}{keys}", plan.describe());
+        if plan.disk == DiskSource::None {
+            eprintln!(
+                "emu-cli: note: no --disk given: the guest has no disk (virtio-blk slot 0 is empty)"
+            );
+        }
     }
 
-    // Raw mode only once everything that could fail before the run has been done; the guard
+    // Raw input only once everything that could fail before the run has been done; the guard
     // restores the terminal when this function returns by any path.
     let raw = if interactive {
         terminal::RawModeGuard::enable().ok()
     } else {
         None
     };
-    let console = console.with_crlf(raw.is_some() && stdout_tty);
 
-    let (end, stats) = machine_glue::run_machine(&mut machine, console, &stop, &clock, args);
+    let (end, stats) = match &gdb {
+        None => machine_glue::run_machine(&mut machine, console, &stop, &clock, args),
+        Some(gdb) => {
+            machine.set_console(Box::new(console));
+            gdb::serve(machine, gdb, args.halted, &stop, &clock, args)
+        }
+    };
     drop(raw);
 
-    let (status, message) = exit_status(&end);
+    let (code, message) = exit_status(&end);
     let error = matches!(end, RunEnd::HostError(_));
-    if let Some(message) = message.filter(|_| !args.quiet || error) {
-        let newline = if stdout_tty { "\n" } else { "" };
-        eprintln!("{newline}emu-cli: {message}");
+    let status = lock_status(&status);
+    if let Some(mut message) = message.filter(|_| !args.quiet || error) {
+        if matches!(end, RunEnd::PowerOff(c) if c != 0) && !status.last_line_text().is_empty() {
+            message += &format!("; its last line: {:?}", status.last_line_text());
+        }
+        // Guest output is flushed; start our line on a line of our own where it shows.
+        let newline = status.mid_line && terminal::stderr_shares_stdout_screen();
+        eprintln!("{}emu-cli: {message}", if newline { "\n" } else { "" });
     }
     if args.stats {
         eprint!("{}", stats.render());
     }
-    Ok(status)
+    Ok(code)
 }
 
 #[cfg(test)]
@@ -284,11 +352,53 @@ mod tests {
     }
 
     #[test]
+    fn readonly_suffix_makes_a_read_only_disk() {
+        let p = plan(&["--disk", "d.img,readonly"]).unwrap();
+        assert_eq!(p.disk, DiskSource::ReadOnly("d.img".into()));
+        assert!(p.describe().contains("d.img (read-only)"));
+        let p = plan(&["--disk", "d.img,readonly=on"]).unwrap();
+        assert_eq!(p.disk, DiskSource::ReadOnly("d.img".into()));
+        let p = plan(&["--disk", "d.img,readonly=off"]).unwrap();
+        assert_eq!(
+            p.disk,
+            DiskSource::File {
+                path: "d.img".into(),
+                overlay: false
+            }
+        );
+        // With --snapshot the file is never written anyway; the guest may write its overlay.
+        let p = plan(&["--disk", "d.img,readonly", "--snapshot"]).unwrap();
+        assert_eq!(
+            p.disk,
+            DiskSource::File {
+                path: "d.img".into(),
+                overlay: true
+            }
+        );
+    }
+
+    #[test]
     fn own_kernel_has_no_disk_unless_given() {
         let p = plan(&["k.elf", "--smp", "1", "--htif", "off"]).unwrap();
         assert_eq!(p.kernel, KernelSource::File("k.elf".into()));
         assert_eq!(p.disk, DiskSource::None);
         assert_eq!((p.harts, p.htif), (1, false));
+    }
+
+    #[test]
+    fn a_copy_of_a_bundled_kernel_gets_the_bundled_disk() {
+        for image in [images::KERNEL_IMG, images::KERNEL_EAGER_IMG] {
+            let mut p = plan(&["kernel.img"]).unwrap();
+            p.give_bundled_kernel_its_disk(image);
+            assert_eq!(p.disk, DiskSource::BundledOverlay);
+            assert!(p.describe().contains("bundled fs.img"), "{}", p.describe());
+        }
+        let mut p = plan(&["kernel.img", "--disk", "mine.img"]).unwrap();
+        p.give_bundled_kernel_its_disk(images::KERNEL_IMG);
+        assert!(matches!(p.disk, DiskSource::File { .. }), "--disk wins");
+        let mut p = plan(&["xv6-kernel"]).unwrap();
+        p.give_bundled_kernel_its_disk(b"\x7fELF other kernel");
+        assert_eq!(p.disk, DiskSource::None);
     }
 
     #[test]

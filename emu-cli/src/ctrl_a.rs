@@ -5,9 +5,9 @@
 /// The Ctrl-A byte (0x01).
 pub const CTRL_A: u8 = 0x01;
 
-/// The help `Ctrl-A h` prints (lines end in `\r\n`: the terminal is in raw mode).
+/// The help `Ctrl-A h` prints (on a line of its own; the terminal turns `\n` into CR LF).
 pub const HELP: &str =
-    "\r\nC-a h    print this help\r\nC-a x    exit emu-cli\r\nC-a a    send C-a to the guest\r\n";
+    "\nC-a h    print this help\nC-a x    exit emu-cli\nC-a a    send C-a to the guest\n";
 
 /// What one keyboard byte asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -117,12 +117,15 @@ pub fn read_initrd(path: &Path) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Checks that a disk image exists and is a readable, writable (unless `snapshot`) regular file,
-/// so that the error names the file and the fix before the machine is built.
+/// Checks that a disk image exists and is a readable regular file, writable when `write`
+/// (`--disk IMG` without `--snapshot`), so that the error names the file and the fix before
+/// the machine is built. (Whether another process holds the image is found when it is opened
+/// and locked: `emu_core::Disk::open`.)
 ///
 /// # Errors
-/// One line: `disk <path>: <problem>; <fix>`.
-pub fn check_disk(path: &Path, snapshot: bool) -> Result<()> {
+/// One line: `disk <path>: <problem>; <fix>`. A read-only file or file system is refused with
+/// the two ways to boot it: `--snapshot`, or `--disk IMG,readonly`.
+pub fn check_disk(path: &Path, write: bool) -> Result<()> {
     let shown = path.display();
     let fix = "give a raw disk image (e.g. the fs.img of `emu-cli images`, or xv6's fs.img)";
     let meta =
@@ -130,18 +133,28 @@ pub fn check_disk(path: &Path, snapshot: bool) -> Result<()> {
     if meta.is_dir() {
         return Err(anyhow!("disk {shown}: is a directory; {fix}"));
     }
-    let open = std::fs::OpenOptions::new()
-        .read(true)
-        .write(!snapshot)
-        .open(path);
-    open.map_err(|e| {
-        let extra = if snapshot {
-            ""
-        } else {
-            ", or add --snapshot to keep writes in memory"
-        };
-        anyhow!("disk {shown}: {}; {fix}{extra}", io_reason(&e))
-    })?;
+    std::fs::File::open(path).map_err(|e| anyhow!("disk {shown}: {}; {fix}", io_reason(&e)))?;
+    if write {
+        let open = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path);
+        if let Err(e) = open {
+            let problem = match e.kind() {
+                std::io::ErrorKind::PermissionDenied => {
+                    "the file is read-only for you (permission denied)".to_string()
+                }
+                std::io::ErrorKind::ReadOnlyFilesystem => {
+                    "the file is on a read-only file system".to_string()
+                }
+                _ => io_reason(&e),
+            };
+            return Err(anyhow!(
+                "disk {shown}: {problem}; add --snapshot to keep the guest's writes in memory, \
+                 or give --disk {shown},readonly for a read-only disk"
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -248,7 +261,7 @@ mod tests {
             .to_string();
         assert_one_line(&err, "/nonexistent/fs.img", "raw disk image");
         let dir = tempfile::tempdir().unwrap();
-        let err = check_disk(dir.path(), true).unwrap_err().to_string();
+        let err = check_disk(dir.path(), false).unwrap_err().to_string();
         assert!(err.contains("is a directory"), "{err}");
         let f = tempfile::NamedTempFile::new().unwrap();
         check_disk(f.path(), false).unwrap();

@@ -3,6 +3,7 @@
 
 use std::io::Write;
 use std::sync::Arc;
+use std::time::Instant;
 
 use anyhow::{anyhow, Result};
 use emu_core::{
@@ -11,8 +12,8 @@ use emu_core::{
 };
 
 use crate::boot::{BootPlan, DiskSource};
-use crate::console::{GuestClock, SessionConsole, StopFlag};
-use crate::options::{BootArgs, Clock};
+use crate::console::{lock_status, GuestClock, SessionConsole, StopCause, StopFlag};
+use crate::options::{BootArgs, Clock, ScriptStep};
 use crate::outcome::{RunEnd, StatsReport};
 
 impl<W: Write> Console for SessionConsole<W> {
@@ -21,6 +22,12 @@ impl<W: Write> Console for SessionConsole<W> {
     }
     fn write(&mut self, bytes: &[u8]) {
         self.write_bytes(bytes)
+    }
+    fn flush(&mut self) {
+        self.flush_output()
+    }
+    fn wait_for_input(&mut self, timeout: std::time::Duration) {
+        self.wait_for_key(timeout)
     }
 }
 
@@ -58,6 +65,9 @@ pub fn build_machine(plan: &BootPlan, images: BootImages) -> Result<Machine> {
             };
             Some(Disk::open(path, mode).map_err(|e| anyhow!("{e}"))?)
         }
+        DiskSource::ReadOnly(path) => {
+            Some(Disk::open(path, DiskMode::ReadOnly).map_err(|e| anyhow!("{e}"))?)
+        }
     };
     if let Some(disk) = disk {
         machine.attach_disk(disk);
@@ -88,10 +98,18 @@ pub fn run_end(reason: ExitReason, stop: &StopFlag, args: &BootArgs) -> RunEnd {
         ExitReason::InstructionLimit => RunEnd::InstructionLimit(args.max_insns.unwrap_or(0)),
         ExitReason::Timeout => RunEnd::Timeout(args.timeout.unwrap_or_default()),
         ExitReason::Stopped => match stop.cause() {
+            Some(StopCause::ExpectTimeout(step)) => RunEnd::ExpectTimeout {
+                pattern: match args.script.get(step) {
+                    Some(ScriptStep::Expect(p)) => String::from_utf8_lossy(p).into_owned(),
+                    _ => String::new(),
+                },
+                after: args.expect_timeout.unwrap_or_default(),
+            },
             Some(cause) => RunEnd::Stopped(cause),
             None => RunEnd::HostError("the machine stopped without a reason".into()),
         },
         ExitReason::HostError(e) => RunEnd::HostError(e),
+        ExitReason::Debug(stop) => RunEnd::HostError(format!("{stop:?} outside a gdb session")),
     }
 }
 
@@ -104,6 +122,7 @@ pub fn run_machine<W: Write + 'static>(
     clock: &GuestClock,
     args: &BootArgs,
 ) -> (RunEnd, StatsReport) {
+    let status = console.status();
     machine.set_console(Box::new(console));
     let limits = RunLimits {
         max_insns: args.max_insns,
@@ -111,6 +130,11 @@ pub fn run_machine<W: Write + 'static>(
     };
     let reason = machine.run_until(&limits, &mut |m| {
         clock.set(m.bus().clint.mtime);
+        if let Some((step, at)) = lock_status(&status).expect_deadline {
+            if Instant::now() >= at {
+                stop.request(StopCause::ExpectTimeout(step));
+            }
+        }
         stop.is_set()
     });
     (run_end(reason, stop, args), stats_report(&machine.stats()))

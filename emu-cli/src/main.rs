@@ -2,9 +2,10 @@
 //!
 //! ```text
 //! emu-cli boot [KERNEL] [--disk IMG] [--snapshot] [--smp N] [--mem SIZE] [--clock virtual|host]
-//!              [--seed N] [--timeout SECS] [--max-insns N] [--send TEXT]... [--until PATTERN]
-//!              [--stats] [--quiet] [--htif on|off] [--bios FILE] [--initrd FILE] [--append TEXT]
-//!              [--no-reboot]
+//!              [--seed N] [--timeout SECS] [--max-insns N] [--send TEXT | --expect PATTERN]...
+//!              [--expect-timeout SECS] [--until PATTERN] [--stats] [--quiet] [--htif on|off]
+//!              [--bios FILE] [--initrd FILE] [--append TEXT] [--no-reboot] [--gdb tcp::PORT | -s]
+//!              [--halted | -S]
 //! emu-cli images [--export DIR]
 //! ```
 //!
@@ -14,19 +15,18 @@
 mod boot;
 mod console;
 mod ctrl_a;
+mod gdb;
 mod host_files;
 mod machine_glue;
 mod options;
 mod outcome;
 mod terminal;
 
-use clap::Parser;
-
 use crate::options::{Cli, Command, ImagesArgs};
 use crate::outcome::{EXIT_HOST_ERROR, EXIT_USAGE};
 
 fn main() {
-    let status = match Cli::try_parse() {
+    let status = match options::parse_cli_from(std::env::args_os()) {
         Ok(cli) => run(cli),
         Err(e) => {
             let _ = e.print();
@@ -76,6 +76,11 @@ fn images_command(args: &ImagesArgs) -> anyhow::Result<()> {
             );
             println!("kernel-odf.img    {}", images::kernel_odf_path().display());
             println!("fs.img            {}", images::fs_path().display());
+            let user = images::user_program_path("");
+            println!(
+                "user programs     {} (with symbols, for gdb)",
+                user.display()
+            );
         }
     }
     Ok(())

@@ -70,7 +70,8 @@ pub struct BootArgs {
     #[arg(long)]
     pub no_reboot: bool,
 
-    /// Raw disk image for the virtio-blk device; writes go to the file (see --snapshot).
+    /// Raw disk image for the virtio-blk device; writes go to the file (see --snapshot), which
+    /// is locked against other writers. `IMG,readonly`: the guest sees a read-only disk.
     #[arg(long, value_name = "IMG")]
     pub disk: Option<PathBuf>,
 
@@ -103,11 +104,26 @@ pub struct BootArgs {
     #[arg(long, value_name = "N")]
     pub max_insns: Option<u64>,
 
-    /// Text typed into the console once the guest has printed and then been quiet for 200 ms of
-    /// guest time (at the prompt); `\n`, `\r`, `\t`, `\\`, `\xHH` escapes are honoured.
-    /// Repeatable: each text waits for the output of the one before to settle.
+    /// Text typed into the console: right after the --expect before it matched, or, with no
+    /// --expect before it, once the guest has printed and then been quiet for 200 ms of guest
+    /// time (at the prompt). `\n`, `\r`, `\t`, `\\`, `\xHH` escapes are honoured.
+    /// Repeatable, in order with --expect.
     #[arg(long, value_name = "TEXT", value_parser = parse_console_text)]
     pub send: Vec<ConsoleText>,
+
+    /// Wait until the console output since the previous --send/--expect contains PATTERN
+    /// (escapes as --send); the --send after it is typed at once. Repeatable.
+    #[arg(long, value_name = "PATTERN", value_parser = parse_console_text)]
+    pub expect: Vec<ConsoleText>,
+
+    /// Host seconds each --expect may wait; a pattern that does not come in time ends the run
+    /// with status 124, naming it.
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub expect_timeout: Option<Duration>,
+
+    /// --send and --expect in command-line order (filled by [`parse_cli_from`]).
+    #[arg(skip)]
+    pub script: Vec<ScriptStep>,
 
     /// Exit with status 0 as soon as the console output contains PATTERN (escapes as --send).
     #[arg(long, value_name = "PATTERN", value_parser = parse_console_text)]
@@ -125,6 +141,65 @@ pub struct BootArgs {
     /// HTIF `tohost`/`fromhost` (riscv-tests): `on` watches an ELF's `tohost` symbol.
     #[arg(long, value_enum, default_value_t = OnOff::On)]
     pub htif: OnOff,
+
+    /// Serve gdb's remote protocol on 127.0.0.1:PORT (`tcp::PORT` or `PORT`, as QEMU's -gdb);
+    /// harts are gdb threads.
+    #[arg(long, value_name = "tcp::PORT", value_parser = crate::gdb::parse_gdb_address)]
+    pub gdb: Option<u16>,
+
+    /// Shorthand for --gdb tcp::1234 (QEMU's -s).
+    #[arg(short = 's')]
+    pub gdb_default_port: bool,
+
+    /// Start with every hart stopped until gdb connects and continues (QEMU's -S); needs --gdb
+    /// or -s.
+    #[arg(long, short = 'S')]
+    pub halted: bool,
+}
+
+impl BootArgs {
+    /// The gdb port asked for (`--gdb`, or 1234 for `-s`).
+    pub fn gdb_port(&self) -> Option<u16> {
+        self.gdb.or(self.gdb_default_port.then_some(1234))
+    }
+}
+
+/// One `--send` or `--expect`, in command-line order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScriptStep {
+    /// `--send TEXT`.
+    Send(Vec<u8>),
+    /// `--expect PATTERN`.
+    Expect(Vec<u8>),
+}
+
+/// Parses a command line (`argv[0]` first) like `Cli::try_parse_from`, and puts the `--send`
+/// and `--expect` options of `boot` into [`BootArgs::script`] in the order they were given.
+///
+/// # Errors
+/// A usage error (clap's).
+pub fn parse_cli_from<I, T>(argv: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().try_get_matches_from(argv)?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    if let (Command::Boot(boot), Some(m)) = (&mut cli.command, matches.subcommand_matches("boot")) {
+        let at =
+            |id: &str| -> Vec<usize> { m.indices_of(id).map(|i| i.collect()).unwrap_or_default() };
+        let mut steps: Vec<(usize, ScriptStep)> = Vec::new();
+        for (i, t) in at("send").into_iter().zip(&boot.send) {
+            steps.push((i, ScriptStep::Send(t.0.clone())));
+        }
+        for (i, t) in at("expect").into_iter().zip(&boot.expect) {
+            steps.push((i, ScriptStep::Expect(t.0.clone())));
+        }
+        steps.sort_by_key(|(i, _)| *i);
+        boot.script = steps.into_iter().map(|(_, s)| s).collect();
+    }
+    Ok(cli)
 }
 
 /// `emu-cli images [--export DIR]`.
@@ -269,7 +344,7 @@ mod tests {
     fn boot(args: &[&str]) -> Result<BootArgs, clap::Error> {
         let mut argv = vec!["emu-cli", "boot"];
         argv.extend_from_slice(args);
-        Cli::try_parse_from(argv).map(|cli| match cli.command {
+        parse_cli_from(argv).map(|cli| match cli.command {
             Command::Boot(b) => b,
             other => panic!("parsed as {other:?}"),
         })
@@ -413,6 +488,37 @@ mod tests {
         );
         assert_eq!(b.until, Some(ConsoleText(b"ALL COW TESTS PASSED".to_vec())));
         assert_eq!(b.htif, OnOff::Off);
+    }
+
+    #[test]
+    fn send_and_expect_keep_their_order() {
+        let b = boot(&[
+            "--send",
+            "a",
+            "--expect",
+            "autoboot",
+            "--send",
+            " ",
+            "--expect",
+            "=> ",
+            "--send",
+            "help\\n",
+            "--expect-timeout",
+            "7",
+        ])
+        .unwrap();
+        assert_eq!(
+            b.script,
+            vec![
+                ScriptStep::Send(b"a".to_vec()),
+                ScriptStep::Expect(b"autoboot".to_vec()),
+                ScriptStep::Send(b" ".to_vec()),
+                ScriptStep::Expect(b"=> ".to_vec()),
+                ScriptStep::Send(b"help\n".to_vec()),
+            ]
+        );
+        assert_eq!(b.expect_timeout, Some(Duration::from_secs(7)));
+        assert!(boot(&[]).unwrap().script.is_empty());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! How a run ended, as an exit status and a message; and the `--stats` report.
 //!
-//! Exit statuses: the guest's power-off code (0 = pass); 1 host error; 124 when `--timeout` or
-//! `--max-insns` ends the run (as `timeout(1)` does); 125 usage error (clap); 128 + n when
+//! Exit statuses: the guest's power-off code (0 = pass); 1 host error; 124 when `--timeout`,
+//! `--max-insns` or `--expect-timeout` ends the run (as `timeout(1)` does); 125 usage error (clap); 128 + n when
 //! signal n stopped the run.
 
 use crate::console::StopCause;
@@ -26,8 +26,15 @@ pub enum RunEnd {
     Timeout(std::time::Duration),
     /// The CLI stopped the machine.
     Stopped(StopCause),
+    /// An `--expect` pattern did not appear within `--expect-timeout`.
+    ExpectTimeout {
+        pattern: String,
+        after: std::time::Duration,
+    },
     /// The emulator failed (I/O error on the disk, …).
     HostError(String),
+    /// gdb's `kill` ended the run (status 0, as QEMU exits).
+    DebuggerKill,
 }
 
 /// The exit status and the line to print (None: print nothing) for how a run ended.
@@ -47,11 +54,22 @@ pub fn exit_status(end: &RunEnd) -> (i32, Option<String>) {
             EXIT_TIMEOUT,
             Some(format!("--timeout {}s reached", t.as_secs_f64())),
         ),
+        RunEnd::ExpectTimeout { pattern, after } => (
+            EXIT_TIMEOUT,
+            Some(format!(
+                "--expect {pattern:?} did not appear within --expect-timeout {}s",
+                after.as_secs_f64()
+            )),
+        ),
         RunEnd::Stopped(StopCause::UntilMatched) => (0, Some("--until pattern seen".into())),
         RunEnd::Stopped(StopCause::Quit) => (0, Some("quit (Ctrl-A x)".into())),
         RunEnd::Stopped(StopCause::OutputClosed) => (128 + 13, None),
         RunEnd::Stopped(StopCause::Signal(n)) => (128 + n, Some(format!("stopped by signal {n}"))),
+        RunEnd::Stopped(StopCause::ExpectTimeout(n)) => {
+            (EXIT_TIMEOUT, Some(format!("--expect step {n} timed out")))
+        }
         RunEnd::HostError(e) => (EXIT_HOST_ERROR, Some(format!("error: {e}"))),
+        RunEnd::DebuggerKill => (0, Some("killed by gdb".into())),
     }
 }
 
@@ -165,6 +183,15 @@ mod tests {
         assert_eq!(
             exit_status(&RunEnd::Stopped(StopCause::OutputClosed)),
             (141, None)
+        );
+        let (code, msg) = exit_status(&RunEnd::ExpectTimeout {
+            pattern: "=> ".into(),
+            after: Duration::from_secs(5),
+        });
+        assert_eq!(code, 124);
+        assert_eq!(
+            msg.unwrap(),
+            "--expect \"=> \" did not appear within --expect-timeout 5s"
         );
         let (code, msg) = exit_status(&RunEnd::HostError("disk fs.img: I/O error".into()));
         assert_eq!(code, 1);

@@ -3,7 +3,6 @@
 //! `--until` the way a script would. (The same guest driven through emu-core's API is tested in
 //! the root package's tests/.)
 
-use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 /// Host-time safety net per run, so a broken guest fails the test instead of hanging it.
@@ -184,23 +183,54 @@ fn timeout_ends_an_idle_shell_with_124() {
     assert_eq!(o.status.code(), Some(124), "{}", text(&o.stderr));
 }
 
+/// `emu-cli images --export .` then `emu-cli boot kernel.img`: a KERNEL whose bytes are a
+/// bundled kernel gets the bundled fs.img as an in-memory overlay, and the banner says so.
 #[test]
-fn kernel_given_by_path_boots_without_a_disk() {
-    // The bundled kernel given by path boots like the default (no disk: it stops at the
-    // virtio probe or panics; either way the CLI must load it and run it until the limit).
-    let kernel = images::kernel_path();
-    assert!(Path::new(kernel).exists());
-    let o = Command::new(env!("CARGO_BIN_EXE_emu-cli"))
-        .arg("boot")
-        .arg(kernel)
-        .args(["--max-insns", "2000000", "-q"])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(124), "{}", text(&o.stderr));
+fn an_exported_bundled_kernel_boots_with_the_bundled_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = dir.path().join("kernel.img");
+    std::fs::write(&kernel, images::KERNEL_IMG).unwrap();
+    let o = boot(&[
+        kernel.to_str().unwrap(),
+        "--smp",
+        "1",
+        "--until",
+        "init: starting sh",
+    ]);
+    assert_ok(&o);
+    let err = text(&o.stderr);
     assert!(
-        text(&o.stdout).contains("kernel is booting"),
-        "{}",
-        text(&o.stdout)
+        err.contains("disk the bundled fs.img (writes kept in memory; KERNEL is a bundled kernel)"),
+        "{err}"
+    );
+    assert!(!err.contains("no --disk"), "{err}");
+}
+
+/// Any other KERNEL without --disk: a one-line note that the guest has no disk. Our kernel then
+/// panics at its virtio probe, and a kernel panic powers the machine off with a failure code:
+/// the run ends at once, non-zero, naming the panic.
+#[test]
+fn another_kernel_without_a_disk_gets_a_note_and_its_panic_ends_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = dir.path().join("my-kernel");
+    let mut bytes = images::KERNEL_IMG.to_vec();
+    bytes.push(0); // still the same ELF, but not byte-for-byte a bundled kernel
+    std::fs::write(&kernel, bytes).unwrap();
+    let started = std::time::Instant::now();
+    let o = boot(&[kernel.to_str().unwrap(), "--smp", "2"]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    let (out, err) = (text(&o.stdout), text(&o.stderr));
+    assert_eq!(o.status.code(), Some(1), "{out}\n{err}");
+    assert!(out.contains("panic: "), "{out}");
+    let notes: Vec<&str> = err.lines().filter(|l| l.contains("no --disk")).collect();
+    assert_eq!(
+        notes,
+        ["emu-cli: note: no --disk given: the guest has no disk (virtio-blk slot 0 is empty)"],
+        "{err}"
+    );
+    assert!(
+        err.contains("guest powered off with code 1 (fail); its last line: \"panic: ")
+            && err.contains("virtio disk"),
+        "the exit message names the panic: {err}"
     );
 }

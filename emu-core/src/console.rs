@@ -3,13 +3,24 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// The host end of the guest's serial console.
 pub trait Console {
     /// The next byte typed by the user, if one is available now (never blocks).
     fn read(&mut self) -> Option<u8>;
-    /// Bytes the guest transmitted.
+    /// Bytes the guest transmitted. A console may buffer them until [`Console::flush`].
     fn write(&mut self, bytes: &[u8]);
+    /// Passes on what [`Console::write`] buffered. The machine calls it once per run-loop
+    /// round (every few thousand instructions), before it idles and before `run_until`
+    /// returns, so a buffering console makes one host write per round, not one per byte.
+    fn flush(&mut self) {}
+    /// Blocks until input may be ready or `timeout` has passed; the machine calls it when
+    /// every hart waits and guest time is paced to the wall clock. The default sleeps out the
+    /// timeout; a console that can tell when input arrives returns earlier.
+    fn wait_for_input(&mut self, timeout: Duration) {
+        std::thread::sleep(timeout);
+    }
 }
 
 /// An in-memory console: input queued by [`MemoryConsole::push_input`], output collected.

@@ -1,6 +1,32 @@
 //! Errors of building a machine and loading its images. Messages name the file and what to do.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use crate::dev::virtio::disk::LockHolder;
+
+/// The one-line message of [`EmuError::DiskLocked`]: the file, who holds it, what to do.
+fn locked_message(path: &Path, holder: Option<&LockHolder>, wanted_write: bool) -> String {
+    let who = match holder {
+        Some(h) if h.command.is_empty() => format!("process {}", h.pid),
+        Some(h) => format!("process {} ({})", h.pid, h.command),
+        None => "another process".to_string(),
+    };
+    let how = match holder {
+        Some(h) if h.writing => "writing it",
+        Some(_) => "reading it",
+        None => "using it",
+    };
+    let fix = match holder {
+        Some(h) if wanted_write && !h.writing => {
+            "stop it first, or add --snapshot to share the image read-only"
+        }
+        _ => "stop it first, or boot a copy of the image",
+    };
+    format!(
+        "disk {}: locked by {who}, which is {how}; {fix}",
+        path.display()
+    )
+}
 
 /// Errors of building and loading a machine. Messages name the file and what to do.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +59,16 @@ pub enum EmuError {
         path: PathBuf,
         /// The I/O error.
         source: std::io::Error,
+    },
+    /// Another process holds a conflicting lock on a disk image (one writer or many readers).
+    #[error("{}", locked_message(path, holder.as_ref(), *wanted_write))]
+    DiskLocked {
+        /// The image path.
+        path: PathBuf,
+        /// The process holding the lock, when it could be found.
+        holder: Option<LockHolder>,
+        /// Whether this open wanted to write (else it wanted to read).
+        wanted_write: bool,
     },
     /// The device tree could not be built.
     #[error("cannot build the device tree: {0}")]

@@ -16,5 +16,6 @@ pub use boot::{BootFile, BootImages, BootLayout};
 pub use console::{Console, MemoryConsole, NullConsole};
 pub use error::EmuError;
 pub use machine::{
-    ClockMode, Disk, DiskMode, ExitReason, Machine, MachineConfig, MachineStats, RunLimits,
+    ClockMode, DebugReg, DebugStop, Disk, DiskMode, ExitReason, HartAction, Machine, MachineConfig,
+    MachineStats, RunLimits, WatchKind,
 };

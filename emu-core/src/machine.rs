@@ -6,6 +6,11 @@
 //! inputs is repeatable to the byte. When every hart waits in `wfi`, time jumps to the next
 //! CLINT deadline (or by [`IDLE_STEP`] ticks, which lets `stimecmp` deadlines of Sstc
 //! arrive) — an idle guest costs no host time. [`ClockMode::Host`] follows wall time instead.
+//! With [`Machine::set_idle_sleep`] (interactive use, QEMU's `-icount sleep=on`) the virtual
+//! clock never runs ahead of wall time while every hart waits: the machine sleeps until the
+//! next deadline is due on the wall clock, or until console input comes.
+//!
+//! Console output is flushed ([`Console::flush`]) once per round.
 //!
 //! Harts are interleaved round-robin in one host thread, each running a quantum of
 //! instructions per round; a seed varies the quantum to shake out races in guest locking.
@@ -26,6 +31,9 @@ use crate::loader::LoadedImage;
 
 use crate::console::Console;
 pub use crate::dev::virtio::blk::{Disk, DiskMode};
+pub use debug::{DebugReg, DebugStop, HartAction, WatchKind};
+
+mod debug;
 use crate::error::EmuError;
 
 /// Instructions per `mtime` tick: 10 MHz of guest time at a nominal 100 MIPS.
@@ -37,6 +45,9 @@ pub const QUANTUM: u64 = 4096;
 pub const IDLE_STEP: u64 = MTIME_HZ / 1000;
 /// Host time slept per idle step when only console input can wake the guest.
 pub const IDLE_SLEEP: Duration = Duration::from_micros(200);
+/// Longest host wait per idle step when guest time follows the wall clock (host clock or
+/// [`Machine::set_idle_sleep`]) and only console input can wake the guest.
+pub const IDLE_INPUT_WAIT: Duration = Duration::from_millis(100);
 /// Most harts a machine may have.
 pub const MAX_HARTS: usize = 8;
 
@@ -110,6 +121,8 @@ pub enum ExitReason {
     Stopped,
     /// The host could not go on (e.g. no kernel loaded).
     HostError(String),
+    /// A debugger's breakpoint, watchpoint or step stopped the run (see [`DebugStop`]).
+    Debug(DebugStop),
 }
 
 /// Counters of a machine.
@@ -152,6 +165,12 @@ pub struct Machine {
     host_base: Option<(Instant, u64)>,
     /// The HTIF of a kernel with a `tohost` symbol, when `config.htif` (polled every round).
     htif: Option<Htif>,
+    /// Breakpoints, watchpoints and hart actions while a debugger is attached (machine/debug.rs).
+    debug: Option<Box<debug::DebugState>>,
+    /// Pace idle virtual time to the wall clock ([`Machine::set_idle_sleep`]).
+    idle_sleep: bool,
+    /// Host instant and `mtime` from which paced idle time is measured.
+    wall_anchor: Option<(Instant, u64)>,
 }
 
 impl Machine {
@@ -199,6 +218,9 @@ impl Machine {
             host_seconds: 0.0,
             host_base: None,
             htif: None,
+            debug: None,
+            idle_sleep: false,
+            wall_anchor: None,
             config,
         })
     }
@@ -278,6 +300,16 @@ impl Machine {
         self.bus.uart.set_console(console);
     }
 
+    /// With `on`, the virtual clock never runs ahead of wall time while every hart waits
+    /// (QEMU's `-icount sleep=on`): idle periods are slept out on the host — cut short by
+    /// console input ([`Console::wait_for_input`]) — instead of skipped. For a person at the
+    /// keyboard (a guest's `sleep 10` takes 10 s, an idle guest costs no host CPU); scripted
+    /// runs leave it off (the default) and skip idle time. The host clock always sleeps.
+    pub fn set_idle_sleep(&mut self, on: bool) {
+        self.idle_sleep = on;
+        self.wall_anchor = None;
+    }
+
     /// The configuration the machine was built with.
     pub fn config(&self) -> &MachineConfig {
         &self.config
@@ -348,6 +380,7 @@ impl Machine {
     ) -> ExitReason {
         let start = Instant::now();
         let reason = self.run_loop(start, limits, stop);
+        self.bus.uart.console_mut().flush();
         self.host_seconds += start.elapsed().as_secs_f64();
         reason
     }
@@ -388,22 +421,37 @@ impl Machine {
                 self.sync_host_clock();
             }
             let (mut busiest, mut round) = (0, 0);
-            for h in 0..self.harts.len() {
-                let budget = self.next_quantum().min(left - round);
-                match self.run_hart(h, budget) {
-                    Ok(ran) => {
-                        busiest = busiest.max(ran);
-                        round += ran;
-                    }
-                    Err(ExitReason::Reset) if !self.config.no_reboot => {
-                        if let Err(e) = self.reset() {
-                            return ExitReason::HostError(format!("reboot failed: {e}"));
-                        }
-                        self.reboots += 1;
-                        break;
-                    }
-                    Err(reason) => return reason,
+            let mut outcome = Ok(());
+            if self.debug.as_ref().is_some_and(|d| d.stepper()) {
+                // A debugger's breakpoints, watchpoints or steps: one instruction at a time.
+                match self.debug_round(left) {
+                    Ok((b, _)) => busiest = b,
+                    Err(reason) => outcome = Err(reason),
                 }
+            } else {
+                for h in 0..self.harts.len() {
+                    let budget = self.next_quantum().min(left - round);
+                    match self.run_hart(h, budget) {
+                        Ok(ran) => {
+                            busiest = busiest.max(ran);
+                            round += ran;
+                        }
+                        Err(reason) => {
+                            outcome = Err(reason);
+                            break;
+                        }
+                    }
+                }
+            }
+            match outcome {
+                Ok(()) => {}
+                Err(ExitReason::Reset) if !self.config.no_reboot => {
+                    if let Err(e) = self.reset() {
+                        return ExitReason::HostError(format!("reboot failed: {e}"));
+                    }
+                    self.reboots += 1;
+                }
+                Err(reason) => return reason,
             }
             if self.config.clock == ClockMode::Virtual {
                 let t = self.tick_remainder + busiest;
@@ -416,7 +464,8 @@ impl Machine {
                     return ExitReason::PowerOff { code: exit.code };
                 }
             }
-            if self.waiting.iter().all(|&w| w) {
+            self.bus.uart.console_mut().flush();
+            if (0..self.harts.len()).all(|h| self.waiting[h] || self.debug_frozen(h)) {
                 self.idle(deadline);
             }
         }
@@ -487,6 +536,7 @@ impl Machine {
             if self.host_base.is_some() {
                 self.host_base = Some((Instant::now(), self.bus.clint.mtime));
             }
+            self.wall_anchor = None;
         }
         match self.bus.test_finisher.request.take()? {
             FinisherRequest::PowerOff { code } => Some(ExitReason::PowerOff { code }),
@@ -510,7 +560,7 @@ impl Machine {
     fn idle(&mut self, deadline: Option<Instant>) {
         for h in 0..self.harts.len() {
             self.update_hart_irqs(h);
-            if self.harts[h].wfi_wakeup() {
+            if self.harts[h].wfi_wakeup() && !self.debug_frozen(h) {
                 return;
             }
         }
@@ -533,6 +583,9 @@ impl Machine {
             (None, None) => (now.saturating_add(IDLE_STEP), true),
         };
         match self.config.clock {
+            ClockMode::Virtual if self.idle_sleep => {
+                self.idle_paced(now, target, only_input, deadline)
+            }
             ClockMode::Virtual => {
                 self.bus.clint.mtime = target;
                 if only_input {
@@ -542,15 +595,46 @@ impl Machine {
                 }
             }
             ClockMode::Host => {
-                let wait = Duration::from_nanos((target - now) * (1_000_000_000 / MTIME_HZ));
+                let wait = if only_input {
+                    IDLE_INPUT_WAIT
+                } else {
+                    ticks_to_duration(target - now)
+                };
                 let wait = match deadline {
                     Some(d) => wait.min(d.saturating_duration_since(Instant::now())),
                     None => wait,
                 };
-                std::thread::sleep(wait);
+                self.bus.uart.console_mut().wait_for_input(wait);
                 self.sync_host_clock();
             }
         }
+    }
+
+    /// Idle with the virtual clock paced to the wall clock: wait until `target` is due on the
+    /// wall clock (measured from the anchor, so time a busy guest ran ahead is paid back) or
+    /// console input comes, then move `mtime` by the wall time that passed. A guest behind the
+    /// wall clock (it was busy) jumps to `target` at once and the lag is forgiven.
+    fn idle_paced(&mut self, now: u64, target: u64, only_input: bool, deadline: Option<Instant>) {
+        let wall = Instant::now();
+        let (at, base) = *self.wall_anchor.get_or_insert((wall, now));
+        let target = if only_input {
+            now.saturating_add(IDLE_INPUT_WAIT.as_nanos() as u64 * MTIME_HZ / 1_000_000_000)
+        } else {
+            target
+        };
+        let due = at + ticks_to_duration(target.saturating_sub(base));
+        if due <= wall || target < base {
+            self.bus.clint.mtime = target;
+            self.wall_anchor = Some((wall, target));
+            return;
+        }
+        let wait = match deadline {
+            Some(d) => (due - wall).min(d.saturating_duration_since(wall)),
+            None => due - wall,
+        };
+        self.bus.uart.console_mut().wait_for_input(wait);
+        let passed = (at.elapsed().as_nanos() * MTIME_HZ as u128 / 1_000_000_000) as u64;
+        self.bus.clint.mtime = base.saturating_add(passed).clamp(now, target);
     }
 
     /// The next quantum: fixed without a seed, else varied in [QUANTUM/4, 2·QUANTUM).
@@ -566,4 +650,9 @@ impl Machine {
         z ^= z >> 31;
         QUANTUM / 4 + z % (QUANTUM * 2 - QUANTUM / 4)
     }
+}
+
+/// `ticks` of `mtime` (10 MHz) as a host duration.
+fn ticks_to_duration(ticks: u64) -> Duration {
+    Duration::from_nanos(ticks.saturating_mul(1_000_000_000 / MTIME_HZ))
 }

@@ -4,6 +4,6 @@ fn main() {
     let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap();
     println!("cargo:rerun-if-changed=user.ld");
     println!("cargo:rustc-link-arg-bins=-T{dir}/user.ld");
-    // The fs image is 2000 KB and xv6 files are at most 268 KB: keep only what exec loads.
-    println!("cargo:rustc-link-arg-bins=--strip-all");
+    // Programs keep their symbols and debug info (gdb's add-symbol-file); images/build.rs packs
+    // a stripped copy into fs.img (xv6 files are at most 268 KB).
 }

@@ -57,6 +57,12 @@ pub fn fs_path() -> &'static Path {
     Path::new(concat!(env!("OUT_DIR"), "/fs.img"))
 }
 
+/// Path of user program `name` (one of [`USER_PROGRAMS`]) with its symbols and debug info, for
+/// gdb's `add-symbol-file` (fs.img holds the same program stripped).
+pub fn user_program_path(name: &str) -> std::path::PathBuf {
+    Path::new(concat!(env!("OUT_DIR"), "/user")).join(name)
+}
+
 /// The bundled images as `(file name, bytes)`: `kernel.img`, `kernel-eager.img`,
 /// `kernel-odf.img`, `fs.img`.
 pub fn all() -> [(&'static str, &'static [u8]); 4] {

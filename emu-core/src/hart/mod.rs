@@ -9,6 +9,7 @@
 //! something that can change them happened: the start of [`Hart::run`] (the board changes
 //! interrupt lines and `mtime` only between runs), a CSR write, `mret`/`sret`, `wfi`.
 pub mod csr;
+pub mod debug;
 pub mod decode;
 pub mod decode_cache;
 mod execute;

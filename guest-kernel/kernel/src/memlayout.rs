@@ -1,14 +1,24 @@
 //! Physical and virtual memory layout of the QEMU `virt` board as this kernel uses it.
 //!
+<<<<<<< HEAD
 //! Physical: CLINT 0x0200_0000, PLIC 0x0c00_0000, UART0 0x1000_0000 (irq 10), virtio-mmio disk
 //! 0x1000_1000 (irq 1), RAM from KERNBASE to `phystop()` (read from the device tree at boot,
 //! see [`raminit`]). Virtual (per process): user
+=======
+//! Physical: test device 0x0010_0000, CLINT 0x0200_0000, PLIC 0x0c00_0000, UART0 0x1000_0000 (irq 10), virtio-mmio disk
+//! 0x1000_1000 (irq 1), RAM from KERNBASE to PHYSTOP (128 MiB). Virtual (per process): user
+>>>>>>> main
 //! memory from 0, then at the top the trampoline (MAXVA - PGSIZE) and the trapframe below it.
 //! The kernel maps RAM and devices one-to-one, plus the trampoline and the kernel stacks.
 
 use crate::riscv::{MAXVA, PGSIZE};
 use core::sync::atomic::{AtomicUsize, Ordering};
 
+/// SiFive test device ("sifive,test0" on QEMU virt): a 32-bit write of 0x5555 powers off with
+/// pass, of 0x3333 | code << 16 with failure `code`, of 0x7777 resets.
+pub const TEST: usize = 0x0010_0000;
+/// [`TEST`] command: power off with failure (the code goes in bits 31:16).
+pub const TEST_FAIL: u32 = 0x3333;
 pub const UART0: usize = 0x1000_0000;
 pub const UART0_IRQ: u32 = 10;
 pub const VIRTIO0: usize = 0x1000_1000;

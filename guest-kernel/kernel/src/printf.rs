@@ -1,5 +1,5 @@
 //! Kernel formatted output (`print!`/`println!`) to the UART, serialised by a lock, and the
-//! panic handler that stops every hart's output.
+//! panic handler that stops every hart's output and powers the machine off with a failure code.
 
 use crate::spinlock::{acquire, release, Spinlock};
 use core::fmt::{self, Write};
@@ -43,11 +43,34 @@ macro_rules! println {
     ($($arg:tt)*) => { $crate::printf::_print(format_args!("{}\n", format_args!($($arg)*))) };
 }
 
+/// Exit code a kernel panic powers the machine off with (through the test device).
+pub const PANIC_EXIT_CODE: u32 = 1;
+
+/// Prints the panic, stops the other harts' output, and powers the machine off with
+/// [`PANIC_EXIT_CODE`] through the SiFive test device, so an emulator run (or QEMU's) ends at
+/// once with a failure status instead of hanging. Spins if the device does not stop the hart.
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
     PANICKING.store(true, Ordering::Relaxed);
-    let _ = writeln!(Uart, "panic: {}", info);
+    // One line: the message, then where.
+    let _ = write!(Uart, "panic: {}", info.message());
+    match info.location() {
+        Some(at) => {
+            let _ = writeln!(Uart, " (at {}:{})", at.file(), at.line());
+        }
+        None => {
+            let _ = writeln!(Uart);
+        }
+    }
     PANICKED.store(true, Ordering::Relaxed);
+    // SAFETY: TEST is the test device's MMIO register, mapped 1:1 in the kernel page table
+    // (and reached directly before paging is on).
+    unsafe {
+        core::ptr::write_volatile(
+            crate::memlayout::TEST as *mut u32,
+            crate::memlayout::TEST_FAIL | (PANIC_EXIT_CODE << 16),
+        );
+    }
     loop {
         core::hint::spin_loop();
     }

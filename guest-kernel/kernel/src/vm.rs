@@ -41,12 +41,13 @@ fn zeroed_page() -> Option<usize> {
     Some(pa)
 }
 
-/// Builds the kernel page table: devices, kernel text (R+X), data and free RAM (R+W), the
+/// Builds the kernel page table: devices (UART, test device, virtio, PLIC), kernel text (R+X), data and free RAM (R+W), the
 /// trampoline at the top, and one kernel stack per process slot. Panics if memory runs out
 /// (boot only).
 fn kvmmake() -> PageTable {
     let kpgtbl = zeroed_page().expect("kvmmake: out of memory");
     kvmmap(kpgtbl, UART0, UART0, PGSIZE, PTE_R | PTE_W);
+    kvmmap(kpgtbl, TEST, TEST, PGSIZE, PTE_R | PTE_W);
     kvmmap(kpgtbl, VIRTIO0, VIRTIO0, PGSIZE, PTE_R | PTE_W);
     kvmmap(kpgtbl, PLIC, PLIC, PLIC_SIZE, PTE_R | PTE_W);
     let et = etext_addr();

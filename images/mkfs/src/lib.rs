@@ -16,6 +16,7 @@ use abi::fs::{Dinode, Superblock, BPB, BSIZE, DIRSIZ, FSMAGIC, IPB, MAXFILE, NDI
 use abi::param::{FSSIZE, LOGSIZE};
 use abi::{T_DIR, T_FILE};
 
+pub mod check;
 pub mod reader;
 
 /// Number of inodes in the image (xv6 mkfs.c `NINODES`).
@@ -275,5 +276,7 @@ pub fn image_name(path: &str) -> &str {
     base.strip_prefix('_').unwrap_or(base)
 }
 
+#[cfg(test)]
+mod check_tests;
 #[cfg(test)]
 mod tests;

@@ -1,12 +1,19 @@
 //! `mkfs fs.img FILE...`: writes an xv6-format file-system image holding FILEs in its root
 //! directory, like xv6's mkfs (the directory part of each path and one leading `_` are dropped).
+//!
+//! `mkfs --check IMG`: checks an xv6 file system (see `mkfs::check`); prints one line per
+//! problem and exits 0 when the file system is consistent, 1 when it is not, 2 when the image
+//! cannot be read.
 
 use anyhow::{bail, Context, Result};
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    if args.len() < 2 {
-        bail!("usage: mkfs fs.img FILE...");
+    if args.len() == 3 && args[1] == "--check" {
+        std::process::exit(check(&args[2]));
+    }
+    if args.len() < 2 || args[1].starts_with("--") {
+        bail!("usage: mkfs fs.img FILE...  |  mkfs --check fs.img");
     }
     let mut contents = Vec::new();
     for path in &args[2..] {
@@ -27,4 +34,33 @@ fn main() -> Result<()> {
         sb.size
     );
     Ok(())
+}
+
+/// `mkfs --check IMG`: the exit status.
+fn check(path: &str) -> i32 {
+    let img = match std::fs::read(path) {
+        Ok(img) => img,
+        Err(e) => {
+            eprintln!("mkfs: {path}: {e}; give an xv6 file-system image");
+            return 2;
+        }
+    };
+    let report = mkfs::check::check(&img);
+    for p in &report.problems {
+        println!("{path}: {p}");
+    }
+    if report.consistent() {
+        let log = match report.log_replayed {
+            0 => "log empty".to_string(),
+            n => format!("log holds a committed transaction of {n} blocks (replayed in memory; the kernel installs it at boot)"),
+        };
+        println!(
+            "{path}: consistent: {} inodes and {} data blocks in use, {log}",
+            report.inodes_used, report.blocks_used
+        );
+        0
+    } else {
+        println!("{path}: {} problems", report.problems.len());
+        1
+    }
 }

@@ -1,22 +1,24 @@
 //! virtio-blk (VIRTIO 1.1, §5.2): requests IN (read), OUT (write), FLUSH and GET_ID on one
 //! request queue, with any descriptor layout (§2.6.4.3 "Message Framing"), backed by a
-//! [`Disk`]: a raw image written through to its file, or an in-memory overlay.
-
-use std::fs::{File, OpenOptions};
-use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
+//! [`Disk`] (see [`super::disk`]): a raw image written through to its file, a read-only image
+//! (`VIRTIO_BLK_F_RO`), or an in-memory overlay. Every OUT request's data is in the file before
+//! its used-ring entry is written; FLUSH is `fdatasync`.
 
 use super::queue::{DescChain, QueueError, Virtqueue};
 use super::VirtioDevice;
 use crate::bus::Ram;
-use crate::error::EmuError;
 
-/// Sector size of virtio-blk in bytes (capacity and request sectors are in these units).
-pub const SECTOR_SIZE: u64 = 512;
+pub use super::disk::{Disk, DiskMode, SECTOR_SIZE};
+
 /// virtio device ID of a block device.
 pub const VIRTIO_ID_BLOCK: u32 = 2;
 /// Feature: the device supports FLUSH (§5.2.3).
 pub const VIRTIO_BLK_F_FLUSH: u64 = 1 << 9;
+/// Feature: the device is read-only; writes fail (§5.2.3).
+pub const VIRTIO_BLK_F_RO: u64 = 1 << 5;
+/// Largest host buffer one request's data passes through (IN and OUT are carried out in
+/// pieces of at most this size, so a guest-chosen length never sizes a host allocation).
+pub const CHUNK: usize = 64 << 10;
 
 /// Request type: read sectors into the driver's buffers.
 pub const VIRTIO_BLK_T_IN: u32 = 0;
@@ -35,166 +37,6 @@ pub const VIRTIO_BLK_S_UNSUPP: u8 = 2;
 
 /// The device ID string returned by GET_ID (at most 20 bytes, zero-padded).
 pub const BLK_ID: &[u8] = b"rvcow-virtio-blk";
-
-/// How a disk image file is used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DiskMode {
-    /// Opened read-write; guest writes reach the file in request order; FLUSH calls fsync.
-    WriteThrough,
-    /// Read into memory; guest writes stay there and the file is never modified (like QEMU's
-    /// `-snapshot`).
-    Overlay,
-}
-
-enum Backing {
-    File(File),
-    Memory(Vec<u8>),
-}
-
-/// A block device's backing store. Its capacity is a whole number of 512-byte sectors.
-pub struct Disk {
-    backing: Backing,
-    sectors: u64,
-    path: Option<PathBuf>,
-    warning: Option<String>,
-}
-
-impl std::fmt::Debug for Disk {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Disk")
-            .field("path", &self.path)
-            .field("sectors", &self.sectors)
-            .finish()
-    }
-}
-
-fn rounding_warning(name: &str, len: u64) -> Option<String> {
-    (len & (SECTOR_SIZE - 1) != 0).then(|| {
-        format!(
-            "warning: disk image {name} is {len} bytes, not a multiple of {SECTOR_SIZE}; \
-             the last {} bytes are not visible to the guest",
-            len % SECTOR_SIZE
-        )
-    })
-}
-
-impl Disk {
-    /// Open the raw image at `path`. Errors name the file: missing, unreadable, or (for
-    /// [`DiskMode::WriteThrough`]) not writable. A size that is not a multiple of 512 bytes is
-    /// rounded down, with a warning on stderr and in [`Disk::warning`].
-    pub fn open(path: &Path, mode: DiskMode) -> Result<Disk, EmuError> {
-        let err = |source: std::io::Error| EmuError::Disk {
-            path: path.to_path_buf(),
-            source,
-        };
-        let name = path.display().to_string();
-        let (backing, len) = match mode {
-            DiskMode::WriteThrough => {
-                let file = OpenOptions::new()
-                    .read(true)
-                    .write(true)
-                    .open(path)
-                    .map_err(err)?;
-                let len = file.metadata().map_err(err)?.len();
-                (Backing::File(file), len)
-            }
-            DiskMode::Overlay => {
-                let bytes = std::fs::read(path).map_err(err)?;
-                let len = bytes.len() as u64;
-                (Backing::Memory(bytes), len)
-            }
-        };
-        let warning = rounding_warning(&name, len);
-        if let Some(w) = &warning {
-            eprintln!("{w}");
-        }
-        Ok(Disk {
-            backing,
-            sectors: len / SECTOR_SIZE,
-            path: Some(path.to_path_buf()),
-            warning,
-        })
-    }
-
-    /// An in-memory disk holding `bytes` (an overlay with no file behind it). A length that is
-    /// not a multiple of 512 is rounded down (see [`Disk::warning`]).
-    pub fn from_bytes(bytes: Vec<u8>) -> Disk {
-        let len = bytes.len() as u64;
-        Disk {
-            warning: rounding_warning("(in memory)", len),
-            backing: Backing::Memory(bytes),
-            sectors: len / SECTOR_SIZE,
-            path: None,
-        }
-    }
-
-    /// Capacity in 512-byte sectors.
-    pub fn sectors(&self) -> u64 {
-        self.sectors
-    }
-
-    /// The warning given when the image size was rounded down, if it was.
-    pub fn warning(&self) -> Option<&str> {
-        self.warning.as_deref()
-    }
-
-    /// The image file, if the disk came from one.
-    pub fn path(&self) -> Option<&Path> {
-        self.path.as_deref()
-    }
-
-    /// The disk's contents when they live in memory (overlay or [`Disk::from_bytes`]), rounded
-    /// down to whole sectors.
-    pub fn memory_bytes(&self) -> Option<&[u8]> {
-        match &self.backing {
-            Backing::Memory(v) => Some(&v[..(self.sectors * SECTOR_SIZE) as usize]),
-            Backing::File(_) => None,
-        }
-    }
-
-    /// Whether `len` bytes at byte `offset` lie within the capacity.
-    fn in_range(&self, offset: u64, len: u64) -> bool {
-        offset
-            .checked_add(len)
-            .is_some_and(|end| end <= self.sectors * SECTOR_SIZE)
-    }
-
-    /// Read `buf.len()` bytes at byte `offset` (within capacity).
-    pub fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
-        if !self.in_range(offset, buf.len() as u64) {
-            return Err(std::io::ErrorKind::InvalidInput.into());
-        }
-        match &mut self.backing {
-            Backing::File(f) => f.read_exact_at(buf, offset),
-            Backing::Memory(v) => {
-                buf.copy_from_slice(&v[offset as usize..offset as usize + buf.len()]);
-                Ok(())
-            }
-        }
-    }
-
-    /// Write `buf` at byte `offset` (within capacity).
-    pub fn write_at(&mut self, offset: u64, buf: &[u8]) -> std::io::Result<()> {
-        if !self.in_range(offset, buf.len() as u64) {
-            return Err(std::io::ErrorKind::InvalidInput.into());
-        }
-        match &mut self.backing {
-            Backing::File(f) => f.write_all_at(buf, offset),
-            Backing::Memory(v) => {
-                v[offset as usize..offset as usize + buf.len()].copy_from_slice(buf);
-                Ok(())
-            }
-        }
-    }
-
-    /// Make written data durable (fsync for a file; nothing for memory).
-    pub fn flush(&mut self) -> std::io::Result<()> {
-        match &mut self.backing {
-            Backing::File(f) => f.sync_data(),
-            Backing::Memory(_) => Ok(()),
-        }
-    }
-}
 
 /// The virtio block device.
 #[derive(Debug)]
@@ -225,19 +67,36 @@ fn gather(ram: &Ram, chain: &DescChain, mut skip: u64, buf: &mut [u8]) -> Option
     Some(done)
 }
 
-/// Scatter `data` into the device-writable part of `chain`, from its start. Returns `None` if
-/// a buffer is outside RAM.
-fn scatter(ram: &mut Ram, chain: &DescChain, data: &[u8]) -> Option<()> {
+/// Scatter `data` into the device-writable part of `chain`, starting `skip` bytes into it.
+/// Returns `None` if a buffer is outside RAM.
+fn scatter(ram: &mut Ram, chain: &DescChain, mut skip: u64, data: &[u8]) -> Option<()> {
     let mut done = 0;
     for d in chain.descs.iter().filter(|d| d.write) {
         if done == data.len() {
             break;
         }
-        let n = (d.len as usize).min(data.len() - done);
-        ram.write_bytes(d.addr, &data[done..done + n]).ok()?;
+        let len = d.len as u64;
+        if skip >= len {
+            skip -= len;
+            continue;
+        }
+        let n = ((len - skip) as usize).min(data.len() - done);
+        ram.write_bytes(d.addr.wrapping_add(skip), &data[done..done + n])
+            .ok()?;
         done += n;
+        skip = 0;
     }
     Some(())
+}
+
+/// Whether every buffer of `chain` the device reads (`write == false`) or writes lies in RAM:
+/// checked before a request touches the disk, so that a bad buffer fails it as a whole.
+fn buffers_in_ram(ram: &Ram, chain: &DescChain, write: bool) -> bool {
+    chain
+        .descs
+        .iter()
+        .filter(|d| d.write == write)
+        .all(|d| ram.contains(d.addr, d.len as u64))
 }
 
 impl Blk {
@@ -284,7 +143,7 @@ impl Blk {
                     let mut id = [0u8; 20];
                     id[..BLK_ID.len()].copy_from_slice(BLK_ID);
                     let n = (data_in as usize).min(20);
-                    match scatter(ram, chain, &id[..n]) {
+                    match scatter(ram, chain, 0, &id[..n]) {
                         Some(()) => (VIRTIO_BLK_S_OK, n as u64),
                         None => (VIRTIO_BLK_S_IOERR, 0),
                     }
@@ -310,6 +169,8 @@ impl Blk {
         offset.filter(|&o| len & (SECTOR_SIZE - 1) == 0 && self.disk.in_range(o, len))
     }
 
+    /// IN: `len` bytes from the disk at `offset` into the chain's writable buffers, through a
+    /// host buffer of at most [`CHUNK`] bytes.
     fn read_request(
         &mut self,
         ram: &mut Ram,
@@ -320,16 +181,26 @@ impl Blk {
         let Some(offset) = self.request_range(offset, len) else {
             return (VIRTIO_BLK_S_IOERR, 0);
         };
-        let mut data = vec![0u8; len as usize];
-        if self.disk.read_at(offset, &mut data).is_err() {
+        if !buffers_in_ram(ram, chain, true) {
             return (VIRTIO_BLK_S_IOERR, 0);
         }
-        match scatter(ram, chain, &data) {
-            Some(()) => (VIRTIO_BLK_S_OK, len),
-            None => (VIRTIO_BLK_S_IOERR, 0),
+        let mut buf = vec![0u8; (len as usize).min(CHUNK)];
+        let mut done = 0u64;
+        while done < len {
+            let n = ((len - done) as usize).min(CHUNK);
+            if self.disk.read_at(offset + done, &mut buf[..n]).is_err()
+                || scatter(ram, chain, done, &buf[..n]).is_none()
+            {
+                return (VIRTIO_BLK_S_IOERR, 0);
+            }
+            done += n as u64;
         }
+        (VIRTIO_BLK_S_OK, len)
     }
 
+    /// OUT: the chain's readable data (`len` bytes after the header) to the disk at `offset`,
+    /// through a host buffer of at most [`CHUNK`] bytes. On `VIRTIO_BLK_S_OK` every byte is in
+    /// the backing file (written through), before the caller updates the used ring.
     fn write_request(
         &mut self,
         ram: &mut Ram,
@@ -340,14 +211,21 @@ impl Blk {
         let Some(offset) = self.request_range(offset, len) else {
             return (VIRTIO_BLK_S_IOERR, 0);
         };
-        let mut data = vec![0u8; len as usize];
-        if gather(ram, chain, 16, &mut data) != Some(len as usize) {
+        if self.disk.read_only() || !buffers_in_ram(ram, chain, false) {
             return (VIRTIO_BLK_S_IOERR, 0);
         }
-        match self.disk.write_at(offset, &data) {
-            Ok(()) => (VIRTIO_BLK_S_OK, 0),
-            Err(_) => (VIRTIO_BLK_S_IOERR, 0),
+        let mut buf = vec![0u8; (len as usize).min(CHUNK)];
+        let mut done = 0u64;
+        while done < len {
+            let n = ((len - done) as usize).min(CHUNK);
+            if gather(ram, chain, 16 + done, &mut buf[..n]) != Some(n)
+                || self.disk.write_at(offset + done, &buf[..n]).is_err()
+            {
+                return (VIRTIO_BLK_S_IOERR, 0);
+            }
+            done += n as u64;
         }
+        (VIRTIO_BLK_S_OK, 0)
     }
 }
 
@@ -356,7 +234,11 @@ impl VirtioDevice for Blk {
         VIRTIO_ID_BLOCK
     }
     fn features(&self) -> u64 {
-        VIRTIO_BLK_F_FLUSH
+        if self.disk.read_only() {
+            VIRTIO_BLK_F_FLUSH | VIRTIO_BLK_F_RO
+        } else {
+            VIRTIO_BLK_F_FLUSH
+        }
     }
     fn num_queues(&self) -> usize {
         1
@@ -364,7 +246,7 @@ impl VirtioDevice for Blk {
     /// Config space (§5.2.4): `capacity` (u64 sectors) at 0; the rest reads 0.
     fn read_config(&self, offset: u64, size: u8) -> u64 {
         let mut cfg = [0u8; 16];
-        cfg[..8].copy_from_slice(&self.disk.sectors.to_le_bytes());
+        cfg[..8].copy_from_slice(&self.disk.sectors().to_le_bytes());
         let mut b = [0u8; 8];
         for (i, byte) in b.iter_mut().take(size as usize).enumerate() {
             *byte = cfg.get(offset as usize + i).copied().unwrap_or(0);
@@ -505,31 +387,68 @@ mod tests {
     }
 
     #[test]
-    fn disk_files_write_through_overlay_and_rounding() {
+    fn large_requests_pass_in_chunks_across_descriptors() {
+        // 3 × CHUNK + 1024 bytes, split over descriptors whose boundaries do not line up with
+        // the chunks: every byte lands where it should, both ways.
+        let len = 3 * CHUNK + 1024;
+        let mut ram = Ram::new(BASE, 0x100000);
+        let img: Vec<u8> = (0..len + 1024).map(|i| (i * 7 + i / 512) as u8).collect();
+        let mut blk = Blk::new(Disk::from_bytes(img.clone()));
+        let data = BASE + 0x1000;
+        let cut = [1000u32, 70000, 50000];
+        let rest = len as u32 - cut.iter().sum::<u32>();
+        let mut descs = vec![(BASE, 16, false)];
+        let mut at = data;
+        for n in cut.iter().chain([rest].iter()) {
+            descs.push((at, *n, true));
+            at += *n as u64;
+        }
+        let status = BASE + 0xf0000;
+        descs.push((status, 1, true));
+        header(&mut ram, BASE, VIRTIO_BLK_T_IN, 2);
+        assert_eq!(blk.handle(&mut ram, &chain(&descs)), Some(len as u32 + 1));
+        let mut got = vec![0u8; len];
+        ram.read_bytes(data, &mut got).unwrap();
+        assert!(got == img[1024..1024 + len], "IN data differs");
+        // Write it back one sector lower.
+        for d in descs.iter_mut().skip(1) {
+            d.2 = false;
+        }
+        let last = descs.len() - 1;
+        descs[last].2 = true;
+        header(&mut ram, BASE, VIRTIO_BLK_T_OUT, 0);
+        assert_eq!(blk.handle(&mut ram, &chain(&descs)), Some(1));
+        assert_eq!(ram.read(status, 1).unwrap(), 0);
+        assert!(blk.disk.memory_bytes().unwrap()[..len] == img[1024..1024 + len]);
+    }
+
+    #[test]
+    fn read_only_disks_offer_ro_and_fail_writes() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("d.img");
-        std::fs::write(&path, vec![1u8; 1030]).unwrap();
-        let mut d = Disk::open(&path, DiskMode::Overlay).unwrap();
-        assert_eq!(d.sectors(), 2);
-        assert!(d.warning().unwrap().contains("d.img"));
-        d.write_at(0, &[9; 512]).unwrap();
-        assert!(d.write_at(1024, &[0; 1]).is_err());
-        assert_eq!(
-            std::fs::read(&path).unwrap()[0],
-            1,
-            "overlay leaves the file alone"
-        );
-
-        let mut d = Disk::open(&path, DiskMode::WriteThrough).unwrap();
-        d.write_at(512, &[7; 512]).unwrap();
-        d.flush().unwrap();
-        let f = std::fs::read(&path).unwrap();
-        assert_eq!((f[511], f[512], f[1023], f.len()), (1, 7, 7, 1030));
-        let mut b = [0u8; 2];
-        d.read_at(1022, &mut b).unwrap();
-        assert_eq!(b, [7, 7]);
-
-        let e = Disk::open(&dir.path().join("missing.img"), DiskMode::Overlay).unwrap_err();
-        assert!(e.to_string().contains("missing.img"), "{e}");
+        let path = dir.path().join("ro.img");
+        std::fs::write(&path, vec![3u8; 2048]).unwrap();
+        let mut blk = Blk::new(Disk::open(&path, DiskMode::ReadOnly).unwrap());
+        assert_ne!(blk.features() & VIRTIO_BLK_F_RO, 0);
+        let mut ram = Ram::new(BASE, 0x10000);
+        let status = BASE + 0x3000;
+        header(&mut ram, BASE, VIRTIO_BLK_T_OUT, 0);
+        let c = chain(&[
+            (BASE, 16, false),
+            (BASE + 0x1000, 512, false),
+            (status, 1, true),
+        ]);
+        assert_eq!(blk.handle(&mut ram, &c), Some(1));
+        assert_eq!(ram.read(status, 1).unwrap() as u8, VIRTIO_BLK_S_IOERR);
+        header(&mut ram, BASE, VIRTIO_BLK_T_IN, 1);
+        let c = chain(&[
+            (BASE, 16, false),
+            (BASE + 0x1000, 512, true),
+            (status, 1, true),
+        ]);
+        assert_eq!(blk.handle(&mut ram, &c), Some(513));
+        assert_eq!(ram.read(BASE + 0x1000, 1).unwrap(), 3);
+        assert_eq!(std::fs::read(&path).unwrap(), vec![3u8; 2048]);
+        let rw = Blk::new(Disk::from_bytes(vec![0; 512]));
+        assert_eq!(rw.features() & VIRTIO_BLK_F_RO, 0);
     }
 }

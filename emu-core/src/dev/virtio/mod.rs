@@ -1,7 +1,9 @@
 //! virtio over MMIO (Virtual I/O Device (VIRTIO) Version 1.1, §2 "Basic Facilities", §4.2
 //! "Virtio Over MMIO", §5.2 "Block Device"): the transport ([`mmio`]), split virtqueues
-//! ([`queue`]) and the block device ([`blk`]).
+//! ([`queue`]) the block device ([`blk`]) and its backing
+//! store with image locking ([`disk`]).
 pub mod blk;
+pub mod disk;
 pub mod mmio;
 pub mod queue;
 
