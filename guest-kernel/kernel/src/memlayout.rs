@@ -1,13 +1,8 @@
 //! Physical and virtual memory layout of the QEMU `virt` board as this kernel uses it.
 //!
-<<<<<<< HEAD
-//! Physical: CLINT 0x0200_0000, PLIC 0x0c00_0000, UART0 0x1000_0000 (irq 10), virtio-mmio disk
-//! 0x1000_1000 (irq 1), RAM from KERNBASE to `phystop()` (read from the device tree at boot,
-//! see [`raminit`]). Virtual (per process): user
-=======
-//! Physical: test device 0x0010_0000, CLINT 0x0200_0000, PLIC 0x0c00_0000, UART0 0x1000_0000 (irq 10), virtio-mmio disk
-//! 0x1000_1000 (irq 1), RAM from KERNBASE to PHYSTOP (128 MiB). Virtual (per process): user
->>>>>>> main
+//! Physical: test device 0x0010_0000, CLINT 0x0200_0000, PLIC 0x0c00_0000, UART0 0x1000_0000
+//! (irq 10), virtio-mmio disk 0x1000_1000 (irq 1), RAM from KERNBASE to `phystop()` (read from
+//! the device tree at boot, see [`raminit`]). Virtual (per process): user
 //! memory from 0, then at the top the trampoline (MAXVA - PGSIZE) and the trapframe below it.
 //! The kernel maps RAM and devices one-to-one, plus the trampoline and the kernel stacks.
 
