@@ -342,12 +342,14 @@ impl<W: Write> SessionConsole<W> {
     }
 
     /// Blocks until a key arrives from stdin, a stop is requested, or `timeout` passes
-    /// (checking the stop flag every 50 ms). Returns at once while script input is pending.
+    /// (checking the stop flag every 50 ms). Returns at once while typed text is pending;
+    /// while script steps remain (they wait for output or guest time, not for keys) it just
+    /// sleeps.
     pub fn wait_for_key(&mut self, timeout: Duration) {
-        if self.early_key.is_some() || !self.typing.is_empty() || !self.steps.is_empty() {
+        if self.early_key.is_some() || !self.typing.is_empty() {
             return;
         }
-        let Some(live) = &self.live else {
+        let Some(live) = self.live.as_ref().filter(|_| self.steps.is_empty()) else {
             std::thread::sleep(timeout);
             return;
         };
@@ -588,6 +590,35 @@ mod tests {
         let mut byte_at_a_time = Matcher::new(b"$ ".to_vec());
         assert_eq!(byte_at_a_time.feed(b"$"), None);
         assert_eq!(byte_at_a_time.feed(b" "), Some(1));
+    }
+
+    #[test]
+    fn waiting_for_input_ends_early_on_a_key_or_a_stop() {
+        let (tx, rx) = mpsc::channel();
+        let stop = Arc::new(StopFlag::new());
+        let mut c = SessionConsole::new(Vec::new(), vec![], Some(rx), stop.clone());
+        c.write_bytes(b"$ ");
+        let sender = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            tx.send(b'k').unwrap();
+            tx
+        });
+        let start = Instant::now();
+        c.wait_for_key(Duration::from_secs(10));
+        assert!(start.elapsed() < Duration::from_secs(5));
+        assert_eq!(
+            c.read_byte(),
+            Some(b'k'),
+            "the key that ended the wait is kept"
+        );
+        let _tx = sender.join().unwrap();
+        stop.request(StopCause::Quit);
+        let start = Instant::now();
+        c.wait_for_key(Duration::from_secs(10));
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "a stop ends the wait"
+        );
     }
 
     #[test]

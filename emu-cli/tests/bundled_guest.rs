@@ -234,3 +234,23 @@ fn another_kernel_without_a_disk_gets_a_note_and_its_panic_ends_the_run() {
         "the exit message names the panic: {err}"
     );
 }
+
+/// QEMU as the referee: the bundled kernel's panic powers `qemu-system-riscv64` off with the
+/// same failure code through the same test device.
+#[test]
+fn a_kernel_panic_powers_qemu_off_with_the_same_code() {
+    // coreutils `timeout`: a kernel that did not power off would hang QEMU (status 124).
+    let o = Command::new("timeout")
+        .args(["120", "qemu-system-riscv64"])
+        .args([
+            "-machine", "virt", "-bios", "none", "-m", "128M", "-smp", "2",
+        ])
+        .args(["-nographic", "-kernel"])
+        .arg(images::kernel_path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("qemu-system-riscv64 (qemu-system-misc; .ci/run installs it)");
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("panic: could not find a virtio disk"), "{out}");
+}

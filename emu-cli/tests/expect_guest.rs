@@ -3,7 +3,8 @@
 //! dropped, as before Linux's shell exists), then counts down "Hit any key to stop autoboot"
 //! for 3 s, swallowing the key that stops it, and gives a `=> ` prompt that echoes what is
 //! typed (`q` powers off with pass). If the countdown runs out it powers off with code 2.
-//! Built here with riscv64-unknown-elf-as/ld (which .ci/run installs).
+//! Built here with riscv64-unknown-elf-as/ld (which .ci/run installs). Real U-Boot behind
+//! OpenSBI is driven the same way at the end.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -236,4 +237,32 @@ fn an_expected_pattern_that_never_comes_ends_the_run_with_124_naming_it() {
         text(&o.stdout).ends_with("autoboot: 3\n=> "),
         "the key stopped autoboot"
     );
+}
+
+/// The same with real firmware (Debian's `opensbi` and `u-boot-qemu`, which .ci/run installs):
+/// OpenSBI, then U-Boot's autoboot countdown, which the first key only stops; the commands
+/// typed after `=> ` run.
+#[test]
+fn u_boot_behind_opensbi_is_stopped_and_driven_with_expect() {
+    let fw = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf";
+    let uboot = "/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin";
+    for f in [fw, uboot] {
+        assert!(
+            Path::new(f).exists(),
+            "{f} is missing: apt-get install opensbi u-boot-qemu (.ci/run does)"
+        );
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_emu-cli"))
+        .args(["boot", "--bios", fw, uboot, "--timeout", "120"])
+        .args(["--expect", "autoboot", "--send", " "])
+        .args(["--expect", "=> ", "--send", "version\\r"])
+        .args(["--expect", "=> ", "--send", "poweroff\\r"])
+        .args(["--expect-timeout", "60"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let (out, err) = (text(&o.stdout), text(&o.stderr));
+    assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
+    assert!(out.contains("=> version\r\nU-Boot 20"), "{out}");
+    assert!(out.contains("=> poweroff"), "{out}");
 }

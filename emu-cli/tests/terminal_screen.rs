@@ -164,8 +164,26 @@ fn assert_screen_reads_right(rows: &[String]) {
 
 #[test]
 fn interactive_session_reads_right_on_the_screen() {
-    let rows = ls_session("{} boot --smp 1");
+    let rows = ls_session("{} boot");
     assert_screen_reads_right(&rows);
+    // The README's session shows the same screen, from the banner to the first prompt.
+    let readme = include_str!("../../README.md");
+    let session = &readme[readme.find("## A session").unwrap()..];
+    let shown: Vec<&str> = session
+        .lines()
+        .skip_while(|l| !l.starts_with("emu-cli: booting"))
+        .take_while(|l| !l.starts_with("$ "))
+        .collect();
+    let first = rows
+        .iter()
+        .position(|r| r.starts_with("emu-cli: booting"))
+        .unwrap();
+    assert!(shown.len() > 3, "{session}");
+    assert_eq!(
+        &rows[first..first + shown.len()],
+        shown.as_slice(),
+        "README's session text is what the terminal shows"
+    );
 }
 
 #[test]

@@ -610,23 +610,30 @@ impl Machine {
         }
     }
 
-    /// Idle with the virtual clock paced to the wall clock: wait until `target` is due on the
-    /// wall clock (measured from the anchor, so time a busy guest ran ahead is paid back) or
-    /// console input comes, then move `mtime` by the wall time that passed. A guest behind the
-    /// wall clock (it was busy) jumps to `target` at once and the lag is forgiven.
+    /// Idle with the virtual clock paced to the wall clock (QEMU's `-icount sleep=on`): wait
+    /// until `target` is due on the wall clock or console input comes, then move `mtime` by the
+    /// wall time that passed. Due times are measured from an anchor, so consecutive idle periods
+    /// do not drift; idle time never passes faster than wall time. A lead a busy guest built
+    /// (its instructions ran faster than 10 per 100 ns) is not paid back, and a guest behind the
+    /// wall clock jumps to `target` at once, the lag forgiven: either way the anchor moves.
     fn idle_paced(&mut self, now: u64, target: u64, only_input: bool, deadline: Option<Instant>) {
         let wall = Instant::now();
-        let (at, base) = *self.wall_anchor.get_or_insert((wall, now));
         let target = if only_input {
             now.saturating_add(IDLE_INPUT_WAIT.as_nanos() as u64 * MTIME_HZ / 1_000_000_000)
         } else {
             target
         };
-        let due = at + ticks_to_duration(target.saturating_sub(base));
+        let span = ticks_to_duration(target - now);
+        let (mut at, mut base) = *self.wall_anchor.get_or_insert((wall, now));
+        let mut due = at + ticks_to_duration(target.saturating_sub(base));
         if due <= wall || target < base {
             self.bus.clint.mtime = target;
             self.wall_anchor = Some((wall, target));
             return;
+        }
+        if due > wall + span {
+            (at, base, due) = (wall, now, wall + span);
+            self.wall_anchor = Some((at, base));
         }
         let wait = match deadline {
             Some(d) => (due - wall).min(d.saturating_duration_since(wall)),

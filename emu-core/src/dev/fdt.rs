@@ -14,8 +14,10 @@ use crate::bus::{
     VIRTIO_SLOTS,
 };
 
-/// ISA string of our harts (RV64GC with the extensions the hart implements).
-pub const RISCV_ISA: &str = "rv64imafdc_zicsr_zifencei_sstc";
+/// ISA string of our harts (RV64GC with the extensions the hart implements, in canonical
+/// order): Zicntr (`cycle`/`time`/`instret`) and Zihpm (`hpmcounter3..31`, reading 0) as QEMU 8
+/// and later list them, Sstc (`stimecmp`).
+pub const RISCV_ISA: &str = "rv64imafdc_zicntr_zicsr_zifencei_zihpm_sstc";
 
 /// Where the DTB of `len` bytes goes: the highest 2 MiB-aligned address below the end of
 /// RAM (and below 3 GiB of physical address space), as QEMU's `riscv_compute_fdt_addr` does.

@@ -10,7 +10,9 @@ use ulib::*;
 entry!(main);
 
 mod common;
+mod dirs;
 mod fs;
+mod limits;
 mod mem;
 mod procs;
 
@@ -53,13 +55,13 @@ const QUICK: &[Test] = &[
     (fs::linktest, "linktest"),
     (fs::concreate, "concreate"),
     (fs::linkunlink, "linkunlink"),
-    (fs::subdir, "subdir"),
-    (fs::bigwrite, "bigwrite"),
-    (fs::bigfile, "bigfile"),
-    (fs::fourteen, "fourteen"),
-    (fs::rmdot, "rmdot"),
-    (fs::dirfile, "dirfile"),
-    (fs::iref, "iref"),
+    (dirs::subdir, "subdir"),
+    (limits::bigwrite, "bigwrite"),
+    (limits::bigfile, "bigfile"),
+    (dirs::fourteen, "fourteen"),
+    (dirs::rmdot, "rmdot"),
+    (dirs::dirfile, "dirfile"),
+    (dirs::iref, "iref"),
     (procs::forktest, "forktest"),
     (mem::sbrkbasic, "sbrkbasic"),
     (mem::sbrkmuch, "sbrkmuch"),
@@ -82,12 +84,12 @@ const QUICK: &[Test] = &[
 
 /// The slow tests, run without `-q`.
 const SLOW: &[Test] = &[
-    (fs::bigdir, "bigdir"),
+    (dirs::bigdir, "bigdir"),
     (procs::manywrites, "manywrites"),
-    (fs::badwrite, "badwrite"),
+    (limits::badwrite, "badwrite"),
     (procs::execout, "execout"),
-    (fs::diskfull, "diskfull"),
-    (fs::outofinodes, "outofinodes"),
+    (limits::diskfull, "diskfull"),
+    (limits::outofinodes, "outofinodes"),
 ];
 
 /// Runs test `f` in a child; true when the child exits with status 0.
