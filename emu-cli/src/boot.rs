@@ -296,16 +296,24 @@ pub fn run(args: &BootArgs) -> Result<i32> {
     let (code, message) = exit_status(&end);
     let error = matches!(end, RunEnd::HostError(_));
     let status = lock_status(&status);
+    // Guest output is flushed; our first line after unfinished guest output starts with a line
+    // break where both show on one screen.
+    let mut mid_line = status.mid_line && terminal::stderr_shares_stdout_screen();
+    let mut line_break = || {
+        if std::mem::take(&mut mid_line) {
+            "\n"
+        } else {
+            ""
+        }
+    };
     if let Some(mut message) = message.filter(|_| !args.quiet || error) {
         if matches!(end, RunEnd::PowerOff(c) if c != 0) && !status.last_line_text().is_empty() {
             message += &format!("; its last line: {:?}", status.last_line_text());
         }
-        // Guest output is flushed; start our line on a line of our own where it shows.
-        let newline = status.mid_line && terminal::stderr_shares_stdout_screen();
-        eprintln!("{}emu-cli: {message}", if newline { "\n" } else { "" });
+        eprintln!("{}emu-cli: {message}", line_break());
     }
     if args.stats {
-        eprint!("{}", stats.render());
+        eprint!("{}{}", line_break(), stats.render());
     }
     Ok(code)
 }

@@ -128,9 +128,14 @@ pub fn run_machine<W: Write + 'static>(
         max_insns: args.max_insns,
         timeout: args.timeout,
     };
+    // Only --expect-timeout sets deadlines: without it the loop does not look.
+    let watch_expect = args.expect_timeout.is_some();
     let reason = machine.run_until(&limits, &mut |m| {
         clock.set(m.bus().clint.mtime);
-        if let Some((step, at)) = lock_status(&status).expect_deadline {
+        let overdue = watch_expect
+            .then(|| lock_status(&status).expect_deadline)
+            .flatten();
+        if let Some((step, at)) = overdue {
             if Instant::now() >= at {
                 stop.request(StopCause::ExpectTimeout(step));
             }

@@ -31,6 +31,9 @@ pub struct Cli {
 pub enum Command {
     /// Boot a kernel (default: the bundled copy-on-write xv6-style kernel with its fs.img).
     Boot(BootArgs),
+    /// Run a qemu-system-riscv64 command line (xv6's `make qemu QEMU=…`); `emu-cli qemu -help`
+    /// lists the options, `--print-wrapper` prints a wrapper script.
+    Qemu(QemuArgs),
     /// Print the paths of the bundled images, or copy them into a directory.
     Images(ImagesArgs),
 }
@@ -200,6 +203,14 @@ where
         boot.script = steps.into_iter().map(|(_, s)| s).collect();
     }
     Ok(cli)
+}
+
+/// `emu-cli qemu ARGS…` (parsed by qemu.rs, not clap: listed here for `emu-cli --help`).
+#[derive(Debug, Args, Clone)]
+pub struct QemuArgs {
+    /// qemu-system-riscv64 options, e.g. -machine virt -bios none -kernel kernel/kernel.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
 }
 
 /// `emu-cli images [--export DIR]`.

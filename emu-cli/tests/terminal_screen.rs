@@ -98,6 +98,11 @@ impl Pty {
 /// Boots the bundled kernel with `command` (`{}` is emu-cli), types `ls` at the prompt, quits
 /// with Ctrl-A x, and returns the screen.
 fn ls_session(command: &str) -> Vec<String> {
+    ls_session_until(command, "quit (Ctrl-A x)")
+}
+
+/// [`ls_session`], waiting for `last` after Ctrl-A x.
+fn ls_session_until(command: &str, last: &str) -> Vec<String> {
     let cli = env!("CARGO_BIN_EXE_emu-cli");
     let mut pty = Pty::spawn(&command.replace("{}", cli));
     let prompt = pty.wait_for("$ ", 0);
@@ -106,7 +111,7 @@ fn ls_session(command: &str) -> Vec<String> {
     pty.wait_for("cowtest", prompt);
     let _ = listed;
     pty.type_keys(b"\x01x");
-    pty.wait_for("quit (Ctrl-A x)", 0);
+    pty.wait_for(last, 0);
     pty.finish()
 }
 
@@ -190,6 +195,20 @@ fn interactive_session_reads_right_on_the_screen() {
 fn piped_through_cat_the_session_still_reads_right() {
     let rows = ls_session("{} boot --smp 1 | cat");
     assert_screen_reads_right(&rows);
+}
+
+/// With `--quiet --stats` the statistics are emu-cli's first words after the guest's prompt:
+/// they too start on a row of their own.
+#[test]
+fn statistics_after_the_prompt_start_a_row_of_their_own() {
+    let rows = ls_session_until("{} boot --smp 1 -q --stats | cat", "decode cache hit rate");
+    let screen = show(&rows);
+    let stats = rows
+        .iter()
+        .position(|r| r.starts_with("emu-cli: hart 0: "))
+        .unwrap_or_else(|| panic!("statistics from column 0:\n{screen}"));
+    assert_eq!(rows[stats - 1].trim_end(), "$", "{screen}");
+    assert!(!screen.contains("emu-cli: booting"), "--quiet: {screen}");
 }
 
 /// Host CPU seconds `/usr/bin/time -f 'cpu=%U+%S'` reported on the screen.
