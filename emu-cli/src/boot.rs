@@ -9,7 +9,7 @@ use emu_core::{BootFile, BootImages};
 
 use crate::console::{lock_status, GuestClock, SessionConsole, StopFlag};
 use crate::host_files::{self, KernelFormat};
-use crate::options::{parse_size, BootArgs, Clock, OnOff};
+use crate::options::{parse_size, BootArgs, Clock, OnOff, RtcSource, TraceWhat, VirtioTransport};
 use crate::outcome::{exit_status, RunEnd};
 use crate::{gdb, machine_glue, terminal};
 
@@ -65,6 +65,14 @@ pub struct BootPlan {
     pub clock: Clock,
     pub seed: Option<u64>,
     pub htif: bool,
+    /// `--trace traps`.
+    pub trace_traps: bool,
+    /// `--trace unimp`.
+    pub trace_unimp: bool,
+    /// `--rtc host`.
+    pub rtc_host: bool,
+    /// `--virtio legacy`.
+    pub virtio_legacy: bool,
     /// `--bios` (None: QEMU's `-bios none`, the kernel runs in M-mode).
     pub bios: Option<PathBuf>,
     pub initrd: Option<PathBuf>,
@@ -105,6 +113,10 @@ impl BootPlan {
             clock: args.clock,
             seed: args.seed,
             htif: args.htif == OnOff::On,
+            trace_traps: args.trace.contains(&TraceWhat::Traps),
+            trace_unimp: args.trace.contains(&TraceWhat::Unimp),
+            rtc_host: args.rtc == RtcSource::Host,
+            virtio_legacy: args.virtio == VirtioTransport::Legacy,
             bios,
             initrd: args.initrd.clone(),
             append: args.append.clone(),
@@ -281,6 +293,13 @@ pub fn run(args: &BootArgs) -> Result<i32> {
     } else {
         None
     };
+    if plan.trace_traps || plan.trace_unimp {
+        machine.set_tracer(
+            Box::new(machine_glue::StderrTracer),
+            plan.trace_traps,
+            plan.trace_unimp,
+        );
+    }
 
     let (end, stats) = match &gdb {
         None => machine_glue::run_machine(&mut machine, console, &stop, &clock, args),
@@ -292,7 +311,7 @@ pub fn run(args: &BootArgs) -> Result<i32> {
     drop(raw);
 
     let (code, message) = exit_status(&end);
-    let error = matches!(end, RunEnd::HostError(_));
+    let error = matches!(end, RunEnd::HostError(_) | RunEnd::Wedged(_));
     let status = lock_status(&status);
     // Guest output is flushed; our first line after unfinished guest output starts with a line
     // break where both show on one screen.
@@ -337,6 +356,25 @@ mod tests {
         assert_eq!(p.kernel, KernelSource::Bundled);
         assert_eq!(p.disk, DiskSource::BundledOverlay);
         assert_eq!((p.harts, p.ram_size, p.htif), (3, 128 << 20, true));
+        assert!(!p.trace_traps && !p.trace_unimp && !p.rtc_host && !p.virtio_legacy);
+    }
+
+    #[test]
+    fn trace_rtc_and_virtio_options() {
+        let p = plan(&[
+            "--trace",
+            "traps,unimp",
+            "--rtc",
+            "host",
+            "--virtio",
+            "legacy",
+        ])
+        .unwrap();
+        assert!(p.trace_traps && p.trace_unimp && p.rtc_host && p.virtio_legacy);
+        let p = plan(&["--trace", "unimp", "--virtio", "modern"]).unwrap();
+        assert!(!p.trace_traps && p.trace_unimp && !p.virtio_legacy);
+        let cfg = crate::machine_glue::machine_config(&plan(&["--virtio", "legacy"]).unwrap());
+        assert!(cfg.virtio_legacy);
     }
 
     #[test]

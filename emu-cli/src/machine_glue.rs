@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{anyhow, Result};
 use emu_core::{
     BootImages, ClockMode, Console, Disk, DiskMode, ExitReason, Machine, MachineConfig,
-    MachineStats, RunLimits,
+    MachineStats, RtcClock, RunLimits,
 };
 
 use crate::boot::{BootPlan, DiskSource};
@@ -42,8 +42,13 @@ pub fn machine_config(plan: &BootPlan) -> MachineConfig {
             Clock::Host => ClockMode::Host,
         },
         htif: plan.htif,
+        virtio_legacy: plan.virtio_legacy,
+        rtc: if plan.rtc_host {
+            RtcClock::Host
+        } else {
+            RtcClock::Virtual
+        },
         no_reboot: plan.no_reboot,
-        ..MachineConfig::default()
     }
 }
 
@@ -109,7 +114,27 @@ pub fn run_end(reason: ExitReason, stop: &StopFlag, args: &BootArgs) -> RunEnd {
             None => RunEnd::HostError("the machine stopped without a reason".into()),
         },
         ExitReason::HostError(e) => RunEnd::HostError(e),
+        ExitReason::Wedged(w) => RunEnd::Wedged(w.to_string()),
         ExitReason::Debug(stop) => RunEnd::HostError(format!("{stop:?} outside a gdb session")),
+    }
+}
+
+/// `--trace` output: one line per trap (`trap: …`) or unimplemented access (`unimp: …`) on
+/// stderr (the terminal keeps output post-processing, so `\n` ends a line).
+pub struct StderrTracer;
+
+impl StderrTracer {
+    fn line(&self, text: std::fmt::Arguments) {
+        let _ = writeln!(std::io::stderr().lock(), "{text}");
+    }
+}
+
+impl emu_core::trace::Tracer for StderrTracer {
+    fn trap(&mut self, record: &emu_core::trace::TrapRecord) {
+        self.line(format_args!("trap: {record}"));
+    }
+    fn unimp(&mut self, access: &emu_core::trace::UnimpAccess) {
+        self.line(format_args!("unimp: {access}"));
     }
 }
 

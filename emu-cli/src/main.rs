@@ -5,12 +5,12 @@
 //!              [--seed N] [--timeout SECS] [--max-insns N] [--send TEXT | --expect PATTERN]...
 //!              [--expect-timeout SECS] [--until PATTERN] [--stats] [--quiet] [--htif on|off]
 //!              [--bios FILE] [--initrd FILE] [--append TEXT] [--no-reboot] [--gdb tcp::PORT | -s]
-//!              [--halted | -S]
+//!              [--halted | -S] [--trace traps,unimp] [--rtc virtual|host] [--virtio modern|legacy]
 //! emu-cli images [--export DIR]
 //! ```
 //!
 //! Exit status: the guest's power-off code; 1 host error (one line naming the file and the fix);
-//! 124 `--timeout`/`--max-insns` reached; 125 usage error.
+//! 124 `--timeout`/`--max-insns` reached; 125 usage error; 126 a hart wedged (trap loop).
 
 mod boot;
 mod console;

@@ -42,7 +42,7 @@ pub enum Command {
 #[derive(Debug, Args, Clone)]
 #[command(
     after_help = "Console: Ctrl-A x quits, Ctrl-A h prints help, Ctrl-A a sends a literal Ctrl-A.\n\
-Exit status: the guest's power-off code; 1 host error; 124 --timeout or --max-insns reached; 125 usage error."
+Exit status: the guest's power-off code; 1 host error; 124 --timeout or --max-insns reached; 125 usage error; 126 a hart wedged (kept taking traps without retiring an instruction: the diagnostic names the first trap and the one that repeats)."
 )]
 pub struct BootArgs {
     /// Kernel to boot: a RISC-V ELF (e.g. xv6's kernel/kernel), a Linux `Image` (needs --bios) or
@@ -145,6 +145,24 @@ pub struct BootArgs {
     #[arg(long, value_enum, default_value_t = OnOff::On)]
     pub htif: OnOff,
 
+    /// Print to stderr, as QEMU's -d int / -d guest_errors,unimp: `traps` (each trap and
+    /// interrupt as taken: hart, cause, epc, tval, mode before -> after), `unimp` (accesses to
+    /// unclaimed addresses and to registers a device does not implement). Comma-separated or
+    /// repeated.
+    #[arg(long, value_enum, value_name = "WHAT", value_delimiter = ',')]
+    pub trace: Vec<TraceWhat>,
+
+    /// Wall-clock time of the goldfish RTC: `virtual` (from 2024-01-01T00:00:00Z plus guest
+    /// time: reproducible) or `host` (the host's time).
+    #[arg(long, value_enum, default_value_t = RtcSource::Virtual)]
+    pub rtc: RtcSource,
+
+    /// virtio-mmio transport: `modern` (version 2; current xv6, QEMU with
+    /// `-global virtio-mmio.force-legacy=false`) or `legacy` (version 1; xv6 before 2022,
+    /// QEMU's default).
+    #[arg(long, value_enum, default_value_t = VirtioTransport::Modern)]
+    pub virtio: VirtioTransport,
+
     /// Serve gdb's remote protocol on 127.0.0.1:PORT (`tcp::PORT` or `PORT`, as QEMU's -gdb);
     /// harts are gdb threads.
     #[arg(long, value_name = "tcp::PORT", value_parser = crate::gdb::parse_gdb_address)]
@@ -158,6 +176,33 @@ pub struct BootArgs {
     /// or -s.
     #[arg(long, short = 'S')]
     pub halted: bool,
+}
+
+/// What `--trace` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TraceWhat {
+    /// Each trap and interrupt as taken.
+    Traps,
+    /// Accesses to unclaimed addresses and unimplemented device registers.
+    Unimp,
+}
+
+/// `--rtc`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RtcSource {
+    /// A fixed epoch plus guest time.
+    Virtual,
+    /// The host's time.
+    Host,
+}
+
+/// `--virtio`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VirtioTransport {
+    /// Version 2.
+    Modern,
+    /// Version 1.
+    Legacy,
 }
 
 impl BootArgs {

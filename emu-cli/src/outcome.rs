@@ -1,8 +1,9 @@
 //! How a run ended, as an exit status and a message; and the `--stats` report.
 //!
 //! Exit statuses: the guest's power-off code (0 = pass); 1 host error; 124 when `--timeout`,
-//! `--max-insns` or `--expect-timeout` ends the run (as `timeout(1)` does); 125 usage error (clap); 128 + n when
-//! signal n stopped the run.
+//! `--max-insns` or `--expect-timeout` ends the run (as `timeout(1)` does); 125 usage error
+//! (clap); 126 when a hart wedged (kept taking traps without retiring an instruction); 128 + n
+//! when signal n stopped the run.
 
 use crate::console::StopCause;
 
@@ -12,6 +13,8 @@ pub const EXIT_HOST_ERROR: i32 = 1;
 pub const EXIT_TIMEOUT: i32 = 124;
 /// Exit status for a usage error.
 pub const EXIT_USAGE: i32 = 125;
+/// Exit status when a hart wedged: it kept taking traps without retiring an instruction.
+pub const EXIT_WEDGED: i32 = 126;
 
 /// Why a run ended (the machine's exit reason, with the CLI's stop requests resolved).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +36,8 @@ pub enum RunEnd {
     },
     /// The emulator failed (I/O error on the disk, …).
     HostError(String),
+    /// A hart wedged; the diagnostic (emu-core's `Wedge` report).
+    Wedged(String),
     /// gdb's `kill` ended the run (status 0, as QEMU exits).
     DebuggerKill,
 }
@@ -69,6 +74,7 @@ pub fn exit_status(end: &RunEnd) -> (i32, Option<String>) {
             (EXIT_TIMEOUT, Some(format!("--expect step {n} timed out")))
         }
         RunEnd::HostError(e) => (EXIT_HOST_ERROR, Some(format!("error: {e}"))),
+        RunEnd::Wedged(w) => (EXIT_WEDGED, Some(w.clone())),
         RunEnd::DebuggerKill => (0, Some("killed by gdb".into())),
     }
 }
@@ -196,6 +202,9 @@ mod tests {
         let (code, msg) = exit_status(&RunEnd::HostError("disk fs.img: I/O error".into()));
         assert_eq!(code, 1);
         assert!(msg.unwrap().contains("fs.img"));
+        let (code, msg) = exit_status(&RunEnd::Wedged("hart 0 wedged in S-mode: …".into()));
+        assert_eq!(code, EXIT_WEDGED);
+        assert!(msg.unwrap().starts_with("hart 0 wedged"));
     }
 
     #[test]

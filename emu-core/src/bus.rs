@@ -1,16 +1,29 @@
 //! The physical address map: RAM and the memory-mapped devices of the QEMU `virt` board.
 //!
-//! Layout (QEMU hw/riscv/virt.c): reset ROM 0x1000, test finisher 0x10_0000, CLINT 0x200_0000,
-//! PLIC 0xc00_0000, UART 0x1000_0000, virtio-mmio 0x1000_1000 + 0x1000·n, RAM 0x8000_0000.
+//! Layout (QEMU 7.2 hw/riscv/virt.c), each region behaving as QEMU's does (checked by
+//! tests/regions_qemu.rs): reset ROM 0x1000 (0xf000), test device 0x10_0000, goldfish RTC
+//! 0x10_1000, CLINT 0x200_0000, PCIe PIO 0x300_0000 (0x1_0000), PLIC 0xc00_0000 (0x60_0000),
+//! UART 0x1000_0000, virtio-mmio 0x1000_1000 + 0x1000·n (n < 8), fw_cfg 0x1010_0000, flash
+//! 0x2000_0000 (two 32 MiB banks), PCIe ECAM 0x3000_0000, PCIe MMIO 0x4000_0000, RAM
+//! 0x8000_0000, the 64-bit PCIe MMIO window after RAM. Anything else (DEBUG at 0x0 included:
+//! QEMU maps nothing there) is an access fault.
 
 use crate::console::NullConsole;
 use crate::dev::clint::{Clint, CLINT_SIZE};
+use crate::dev::flash::{Flash, FLASH_BANKS, FLASH_BANK_SIZE, FLASH_BASE};
+use crate::dev::fw_cfg::{FwCfg, FW_CFG_SIZE};
+use crate::dev::pcie::{
+    high_mmio_base, Ecam, EmptyWindow, ECAM_BASE, ECAM_SIZE, HIGH_MMIO_SIZE, MMIO_BASE, MMIO_SIZE,
+    PIO_BASE, PIO_SIZE,
+};
 use crate::dev::plic::{Plic, PLIC_SIZE};
 use crate::dev::rom::{ResetRom, ROM_BASE, ROM_SIZE};
+use crate::dev::rtc::{Rtc, RTC_IRQ, RTC_SIZE};
 use crate::dev::test_finisher::{TestFinisher, TEST_FINISHER_SIZE};
 use crate::dev::uart::{Uart, UART_IRQ, UART_SIZE};
 use crate::dev::virtio::mmio::{VirtioMmio, VIRTIO_MMIO_SIZE};
 pub use crate::dev::{BusFault, Device, Size};
+use crate::trace::UnimpAccess;
 
 /// Guest RAM: `size` bytes at physical `base` (0x8000_0000 on `virt`).
 ///
@@ -237,6 +250,8 @@ pub struct Bus {
     pub rom: ResetRom,
     /// SiFive test finisher at 0x10_0000.
     pub test_finisher: TestFinisher,
+    /// Goldfish RTC at 0x10_1000 (PLIC source 11).
+    pub rtc: Rtc,
     /// CLINT at 0x200_0000.
     pub clint: Clint,
     /// PLIC at 0xc00_0000.
@@ -245,14 +260,24 @@ pub struct Bus {
     pub uart: Uart,
     /// virtio-mmio slots at 0x1000_1000 + 0x1000·n (PLIC sources 1..=8).
     pub virtio: Vec<VirtioMmio>,
+    /// fw_cfg at 0x1010_0000.
+    pub fw_cfg: FwCfg,
+    /// PCIe ECAM configuration space at 0x3000_0000.
+    pub ecam: Ecam,
     /// Set by an MMIO access after which the machine must look (power-off request, interrupt
     /// line change, queue notify…). A hart returns [`crate::hart::HartExit::Event`] when it
     /// sees it set after an MMIO access; the machine clears it.
     pub event: bool,
+    /// `--trace unimp`: when `Some`, accesses to unclaimed addresses, accesses a device
+    /// refuses and accesses to registers a device does not implement are recorded here (the
+    /// machine hands them to its tracer). `None` (the default) costs nothing.
+    pub unimp_log: Option<Vec<UnimpAccess>>,
 }
 
 /// Physical base of the SiFive test finisher.
 pub const TEST_FINISHER_BASE: u64 = 0x10_0000;
+/// Physical base of the goldfish RTC.
+pub const RTC_BASE: u64 = 0x10_1000;
 /// Physical base of the CLINT.
 pub const CLINT_BASE: u64 = 0x200_0000;
 /// Physical base of the PLIC.
@@ -265,37 +290,46 @@ pub const VIRTIO_BASE: u64 = 0x1000_1000;
 pub const VIRTIO_SLOTS: usize = 8;
 /// PLIC source of virtio-mmio slot 0 (slot n uses `VIRTIO_IRQ_BASE + n`).
 pub const VIRTIO_IRQ_BASE: usize = 1;
+/// Physical base of fw_cfg.
+pub const FW_CFG_BASE: u64 = 0x1010_0000;
 /// Physical base of RAM.
 pub const RAM_BASE: u64 = 0x8000_0000;
 
 /// Which device an address belongs to, and the offset within it.
+#[derive(Debug, Clone, Copy)]
 enum Target {
     Rom(u64),
     Finisher(u64),
+    Rtc(u64),
     Clint(u64),
+    Pio(u64),
     Plic(u64),
     Uart(u64),
     Virtio(usize, u64),
+    FwCfg(u64),
+    Flash(u64),
+    Ecam(u64),
+    Mmio(u64),
 }
 
-fn route(paddr: u64) -> Option<Target> {
-    let within = |base: u64, size: u64| paddr.wrapping_sub(base) < size;
-    Some(if within(ROM_BASE, ROM_SIZE) {
-        Target::Rom(paddr - ROM_BASE)
-    } else if within(TEST_FINISHER_BASE, TEST_FINISHER_SIZE) {
-        Target::Finisher(paddr - TEST_FINISHER_BASE)
-    } else if within(CLINT_BASE, CLINT_SIZE) {
-        Target::Clint(paddr - CLINT_BASE)
-    } else if within(PLIC_BASE, PLIC_SIZE) {
-        Target::Plic(paddr - PLIC_BASE)
-    } else if within(UART_BASE, UART_SIZE) {
-        Target::Uart(paddr - UART_BASE)
-    } else if within(VIRTIO_BASE, VIRTIO_MMIO_SIZE * VIRTIO_SLOTS as u64) {
-        let off = paddr - VIRTIO_BASE;
-        Target::Virtio((off / VIRTIO_MMIO_SIZE) as usize, off % VIRTIO_MMIO_SIZE)
-    } else {
-        return None;
-    })
+impl Target {
+    /// The device's name and the offset, for `--trace unimp`.
+    fn describe(self) -> (&'static str, u64) {
+        match self {
+            Target::Rom(o) => ("mrom", o),
+            Target::Finisher(o) => ("test", o),
+            Target::Rtc(o) => ("rtc", o),
+            Target::Clint(o) => ("clint", o),
+            Target::Pio(o) => ("pcie-pio", o),
+            Target::Plic(o) => ("plic", o),
+            Target::Uart(o) => ("uart0", o),
+            Target::Virtio(_, o) => ("virtio-mmio", o),
+            Target::FwCfg(o) => ("fw_cfg", o),
+            Target::Flash(o) => ("flash", o),
+            Target::Ecam(o) => ("pcie-ecam", o),
+            Target::Mmio(o) => ("pcie-mmio", o),
+        }
+    }
 }
 
 impl Bus {
@@ -312,20 +346,62 @@ impl Bus {
             ram: Ram::new(RAM_BASE, ram_size),
             rom: ResetRom::new(RAM_BASE, 0, 0),
             test_finisher: TestFinisher::default(),
+            rtc: Rtc::new(),
             clint: Clint::new(harts),
             plic: Plic::new(2 * harts),
             uart: Uart::new(Box::new(NullConsole)),
             virtio: (0..VIRTIO_SLOTS)
                 .map(|_| VirtioMmio::new(None, virtio_legacy))
                 .collect(),
+            fw_cfg: FwCfg::new(harts),
+            ecam: Ecam::new(),
             event: false,
+            unimp_log: None,
         }
     }
 
-    /// Pass the UART's and the virtio slots' interrupt lines to the PLIC (a device update of
-    /// each line); returns whether any pending bit changed.
+    /// The device at `paddr` (below RAM, or in the 64-bit PCIe window after it).
+    fn route(&self, paddr: u64) -> Option<Target> {
+        let within = |base: u64, size: u64| paddr.wrapping_sub(base) < size;
+        Some(if within(ROM_BASE, ROM_SIZE) {
+            Target::Rom(paddr - ROM_BASE)
+        } else if within(TEST_FINISHER_BASE, TEST_FINISHER_SIZE) {
+            Target::Finisher(paddr - TEST_FINISHER_BASE)
+        } else if within(RTC_BASE, RTC_SIZE) {
+            Target::Rtc(paddr - RTC_BASE)
+        } else if within(CLINT_BASE, CLINT_SIZE) {
+            Target::Clint(paddr - CLINT_BASE)
+        } else if within(PIO_BASE, PIO_SIZE) {
+            Target::Pio(paddr - PIO_BASE)
+        } else if within(PLIC_BASE, PLIC_SIZE) {
+            Target::Plic(paddr - PLIC_BASE)
+        } else if within(UART_BASE, UART_SIZE) {
+            Target::Uart(paddr - UART_BASE)
+        } else if within(VIRTIO_BASE, VIRTIO_MMIO_SIZE * VIRTIO_SLOTS as u64) {
+            let off = paddr - VIRTIO_BASE;
+            Target::Virtio((off / VIRTIO_MMIO_SIZE) as usize, off % VIRTIO_MMIO_SIZE)
+        } else if within(FW_CFG_BASE, FW_CFG_SIZE) {
+            Target::FwCfg(paddr - FW_CFG_BASE)
+        } else if within(FLASH_BASE, FLASH_BANK_SIZE * FLASH_BANKS) {
+            Target::Flash(paddr - FLASH_BASE)
+        } else if within(ECAM_BASE, ECAM_SIZE) {
+            Target::Ecam(paddr - ECAM_BASE)
+        } else if within(MMIO_BASE, MMIO_SIZE) {
+            Target::Mmio(paddr - MMIO_BASE)
+        } else {
+            let high = high_mmio_base(self.ram.base() + self.ram.size());
+            if !within(high, HIGH_MMIO_SIZE) {
+                return None;
+            }
+            Target::Mmio(paddr - high)
+        })
+    }
+
+    /// Pass the UART's, the RTC's and the virtio slots' interrupt lines to the PLIC (a device
+    /// update of each line); returns whether any pending bit changed.
     pub fn update_irq_lines(&mut self) -> bool {
         let mut changed = self.plic.set_level(UART_IRQ, self.uart.irq());
+        changed |= self.plic.set_level(RTC_IRQ, self.rtc.irq());
         for (n, slot) in self.virtio.iter().enumerate() {
             changed |= self.plic.set_level(VIRTIO_IRQ_BASE + n, slot.irq());
         }
@@ -340,69 +416,164 @@ impl Bus {
         }
     }
 
+    /// Set the RTC's time (nanoseconds since the Unix epoch) and pass its line to the PLIC;
+    /// returns whether the PLIC's pending bits changed.
+    pub fn set_rtc_time(&mut self, ns: u64) -> bool {
+        self.rtc.set_now(ns) && self.plic.set_level(RTC_IRQ, self.rtc.irq())
+    }
+
     /// Physical read of `size` bytes (RAM or MMIO). `Err` where nothing is mapped.
     pub fn read(&mut self, paddr: u64, size: Size) -> Result<u64, BusFault> {
-        if paddr >= RAM_BASE {
+        if self.ram.contains(paddr, size as u64) {
             return self.ram.read(paddr, size);
         }
         let fault = BusFault { addr: paddr };
-        match route(paddr).ok_or(fault)? {
+        let Some(target) = self.route(paddr) else {
+            self.note_unimp(paddr, size, None, None);
+            return Err(fault);
+        };
+        let r = match target {
             Target::Rom(off) => self.rom.read(off, size),
             Target::Finisher(off) => self.test_finisher.read(off, size),
+            Target::Rtc(off) => self.rtc.read(off, size),
             Target::Clint(off) => self.clint.read(off, size),
+            Target::Pio(off) | Target::Mmio(off) => EmptyWindow.read(off, size),
             Target::Plic(off) => {
-                let v = self.plic.read(off, size)?;
+                let v = self.plic.read(off, size);
                 // A claim changes the claiming context's interrupt line.
                 self.event = true;
-                Ok(v)
+                v
             }
             Target::Uart(off) => {
-                let v = self.uart.read(off, size)?;
+                let v = self.uart.read(off, size);
                 self.uart_irq_update();
-                Ok(v)
+                v
             }
             Target::Virtio(n, off) => self.virtio[n].read(off, size),
+            Target::FwCfg(off) => self.fw_cfg.read(off, size),
+            Target::Flash(off) => Flash.read(off, size),
+            Target::Ecam(off) => self.ecam.read(off, size),
+        };
+        if self.unimp_log.is_some() {
+            self.check_unimp(target, paddr, size, None, r.is_err());
         }
+        r.map_err(|_| fault)
     }
 
     /// Physical write of the low `size` bytes of `value` (RAM or MMIO). `Err` where nothing is
     /// mapped. A virtio QueueNotify is serviced here, synchronously (DMA through [`Ram`]).
     pub fn write(&mut self, paddr: u64, size: Size, value: u64) -> Result<(), BusFault> {
-        if paddr >= RAM_BASE {
+        if self.ram.contains(paddr, size as u64) {
             return self.ram.write(paddr, size, value);
         }
         let fault = BusFault { addr: paddr };
-        match route(paddr).ok_or(fault)? {
+        let Some(target) = self.route(paddr) else {
+            self.note_unimp(paddr, size, Some(value), None);
+            return Err(fault);
+        };
+        let r = match target {
             Target::Rom(off) => self.rom.write(off, size, value),
-            Target::Finisher(off) => {
-                self.test_finisher.write(off, size, value)?;
+            Target::Finisher(off) => self.test_finisher.write(off, size, value).inspect(|_| {
                 self.event |= self.test_finisher.request.is_some();
-                Ok(())
-            }
+            }),
+            Target::Rtc(off) => self.rtc.write(off, size, value).inspect(|_| {
+                if self.plic.set_level(RTC_IRQ, self.rtc.irq()) {
+                    self.event = true;
+                }
+            }),
             Target::Clint(off) => {
-                self.clint.write(off, size, value)?;
                 self.event = true;
-                Ok(())
+                self.clint.write(off, size, value)
             }
+            Target::Pio(off) | Target::Mmio(off) => EmptyWindow.write(off, size, value),
             Target::Plic(off) => {
-                self.plic.write(off, size, value)?;
                 self.event = true;
-                Ok(())
+                self.plic.write(off, size, value)
             }
             Target::Uart(off) => {
-                self.uart.write(off, size, value)?;
+                let r = self.uart.write(off, size, value);
                 self.uart_irq_update();
-                Ok(())
+                r
             }
             Target::Virtio(n, off) => {
                 let slot = &mut self.virtio[n];
-                slot.write(off, size, value)?;
+                let r = slot.write(off, size, value);
                 slot.process(&mut self.ram);
                 if self.plic.set_level(VIRTIO_IRQ_BASE + n, slot.irq()) {
                     self.event = true;
                 }
-                Ok(())
+                r
             }
+            Target::FwCfg(off) => {
+                let r = self.fw_cfg.write(off, size, value);
+                self.fw_cfg.process(&mut self.ram);
+                r
+            }
+            Target::Flash(off) => Flash.write(off, size, value),
+            Target::Ecam(off) => self.ecam.write(off, size, value),
+        };
+        if self.unimp_log.is_some() {
+            self.check_unimp(target, paddr, size, Some(value), r.is_err());
+        }
+        r.map_err(|_| fault)
+    }
+
+    /// `--trace unimp` (slow path only): record an access the device refused, or one to a
+    /// register it does not implement.
+    #[cold]
+    fn check_unimp(
+        &mut self,
+        target: Target,
+        paddr: u64,
+        size: Size,
+        value: Option<u64>,
+        refused: bool,
+    ) {
+        let (device, off) = target.describe();
+        let implemented = match target {
+            Target::Finisher(o) => o == 0,
+            Target::Rtc(o) => Rtc::implemented(o),
+            Target::Clint(o) => self.clint.implemented(o),
+            Target::Plic(o) => self.plic.implemented(o),
+            Target::Pio(_) | Target::Mmio(_) | Target::Flash(_) => false,
+            Target::Ecam(o) => o < 0x100,
+            Target::Rom(_) => value.is_none(),
+            Target::Uart(_) | Target::FwCfg(_) | Target::Virtio(..) => true,
+        };
+        if refused {
+            self.note_unimp(
+                paddr,
+                size,
+                value,
+                Some((device, off, "refused: access fault")),
+            );
+        } else if !implemented {
+            let what = match target {
+                Target::Pio(_) | Target::Mmio(_) => "no device in the window (all ones)",
+                Target::Flash(_) => "flash without a file",
+                Target::Ecam(_) => "absent PCI function (all ones)",
+                Target::Rom(_) => "write to ROM ignored",
+                _ => "unimplemented register",
+            };
+            self.note_unimp(paddr, size, value, Some((device, off, what)));
+        }
+    }
+
+    #[cold]
+    fn note_unimp(
+        &mut self,
+        paddr: u64,
+        size: Size,
+        value: Option<u64>,
+        device: Option<(&'static str, u64, &'static str)>,
+    ) {
+        if let Some(log) = &mut self.unimp_log {
+            log.push(UnimpAccess {
+                paddr,
+                size,
+                value,
+                device,
+            });
         }
     }
 }

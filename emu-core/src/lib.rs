@@ -11,11 +11,12 @@ pub mod error;
 pub mod hart;
 pub mod loader;
 pub mod machine;
+pub mod trace;
 
 pub use boot::{BootFile, BootImages, BootLayout};
 pub use console::{Console, MemoryConsole, NullConsole};
 pub use error::EmuError;
 pub use machine::{
     ClockMode, DebugReg, DebugStop, Disk, DiskMode, ExitReason, HartAction, Machine, MachineConfig,
-    MachineStats, RunLimits, WatchKind,
+    MachineStats, RtcClock, RunLimits, WatchKind,
 };

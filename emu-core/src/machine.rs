@@ -28,6 +28,7 @@ use crate::dev::virtio::blk::Blk;
 use crate::hart::csr::MENVCFG_STCE;
 use crate::hart::{irq, Hart, HartExit};
 use crate::loader::LoadedImage;
+use crate::trace::{Tracer, Wedge};
 
 use crate::console::Console;
 pub use crate::dev::virtio::blk::{Disk, DiskMode};
@@ -50,6 +51,19 @@ pub const IDLE_SLEEP: Duration = Duration::from_micros(200);
 pub const IDLE_INPUT_WAIT: Duration = Duration::from_millis(100);
 /// Most harts a machine may have.
 pub const MAX_HARTS: usize = 8;
+/// Traps a hart may take in a row without retiring an instruction before the run stops with
+/// [`ExitReason::Wedged`] (no handler takes this many traps without running an instruction).
+pub const WEDGE_TRAPS: u64 = 4096;
+
+/// Where the goldfish RTC's wall-clock time comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RtcClock {
+    /// [`crate::dev::rtc::VIRTUAL_EPOCH_NS`] plus guest time: reproducible (the default).
+    #[default]
+    Virtual,
+    /// The host's time (`--rtc host`).
+    Host,
+}
 
 /// How guest time relates to host time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -77,6 +91,8 @@ pub struct MachineConfig {
     /// virtio-mmio transport: legacy (Version 1) if true, modern (Version 2) if false (the
     /// default; what current xv6 and QEMU with `force-legacy=false` use).
     pub virtio_legacy: bool,
+    /// Wall-clock source of the RTC (default virtual).
+    pub rtc: RtcClock,
     /// A guest reset request ends the run with [`ExitReason::Reset`] (QEMU `-no-reboot`)
     /// instead of rebooting the machine (the default, as QEMU).
     pub no_reboot: bool,
@@ -91,6 +107,7 @@ impl Default for MachineConfig {
             clock: ClockMode::Virtual,
             htif: true,
             virtio_legacy: false,
+            rtc: RtcClock::Virtual,
             no_reboot: false,
         }
     }
@@ -121,6 +138,9 @@ pub enum ExitReason {
     Stopped,
     /// The host could not go on (e.g. no kernel loaded).
     HostError(String),
+    /// A hart kept taking traps without retiring an instruction ([`WEDGE_TRAPS`] in a row):
+    /// the report names the first trap of the chain and the one that repeats.
+    Wedged(Wedge),
     /// A debugger's breakpoint, watchpoint or step stopped the run (see [`DebugStop`]).
     Debug(DebugStop),
 }
@@ -165,6 +185,10 @@ pub struct Machine {
     host_base: Option<(Instant, u64)>,
     /// The HTIF of a kernel with a `tohost` symbol, when `config.htif` (polled every round).
     htif: Option<Htif>,
+    /// Per hart: steps spent taking traps without retiring an instruction, in a row.
+    trap_steps: Vec<u64>,
+    /// Receives `--trace` output, when tracing.
+    tracer: Option<Box<dyn Tracer>>,
     /// Breakpoints, watchpoints and hart actions while a debugger is attached (machine/debug.rs).
     debug: Option<Box<debug::DebugState>>,
     /// Pace idle virtual time to the wall clock ([`Machine::set_idle_sleep`]).
@@ -218,6 +242,8 @@ impl Machine {
             host_seconds: 0.0,
             host_base: None,
             htif: None,
+            trap_steps: vec![0; n],
+            tracer: None,
             debug: None,
             idle_sleep: false,
             wall_anchor: None,
@@ -277,6 +303,9 @@ impl Machine {
             slot.reset();
         }
         self.bus.test_finisher.request = None;
+        self.bus.fw_cfg = crate::dev::fw_cfg::FwCfg::new(n);
+        self.bus.ecam = crate::dev::pcie::Ecam::new();
+        self.trap_steps = vec![0; n];
         self.bus.event = false;
         self.bus.ram.clear();
         match self.boot.clone() {
@@ -293,6 +322,47 @@ impl Machine {
     /// Put `disk` behind virtio-mmio slot 0 (0x1000_1000, PLIC source 1) as a block device.
     pub fn attach_disk(&mut self, disk: Disk) {
         self.bus.virtio[0].set_device(Some(Box::new(Blk::new(disk))));
+    }
+
+    /// Send traces to `tracer`: every trap taken when `traps` (`--trace traps`), accesses to
+    /// unclaimed addresses and unimplemented registers when `unimp` (`--trace unimp`).
+    pub fn set_tracer(&mut self, tracer: Box<dyn Tracer>, traps: bool, unimp: bool) {
+        for hart in &mut self.harts {
+            hart.trap_log.trace = traps.then(Vec::new);
+        }
+        self.bus.unimp_log = unimp.then(Vec::new);
+        self.tracer = Some(tracer);
+    }
+
+    /// Hand what the harts and the bus recorded to the tracer.
+    #[cold]
+    fn flush_traces(&mut self) {
+        let Some(tracer) = &mut self.tracer else {
+            return;
+        };
+        for hart in &mut self.harts {
+            if let Some(log) = &mut hart.trap_log.trace {
+                for r in log.drain(..) {
+                    tracer.trap(&r);
+                }
+            }
+        }
+        if let Some(log) = &mut self.bus.unimp_log {
+            for a in log.drain(..) {
+                tracer.unimp(&a);
+            }
+        }
+    }
+
+    /// The RTC's time now: nanoseconds since the Unix epoch.
+    fn rtc_now(&self) -> u64 {
+        match self.config.rtc {
+            RtcClock::Virtual => crate::dev::rtc::VIRTUAL_EPOCH_NS
+                .wrapping_add(self.bus.clint.mtime * (1_000_000_000 / MTIME_HZ)),
+            RtcClock::Host => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64),
+        }
     }
 
     /// Connect the UART to `console`.
@@ -420,6 +490,8 @@ impl Machine {
             if self.config.clock == ClockMode::Host {
                 self.sync_host_clock();
             }
+            let now = self.rtc_now();
+            self.bus.set_rtc_time(now);
             let (mut busiest, mut round) = (0, 0);
             let mut outcome = Ok(());
             if self.debug.as_ref().is_some_and(|d| d.stepper()) {
@@ -427,6 +499,9 @@ impl Machine {
                 match self.debug_round(left) {
                     Ok((b, _)) => busiest = b,
                     Err(reason) => outcome = Err(reason),
+                }
+                if self.tracer.is_some() {
+                    self.flush_traces();
                 }
             } else {
                 for h in 0..self.harts.len() {
@@ -505,6 +580,20 @@ impl Machine {
         let mut ran = 0;
         while ran < budget {
             let (exit, n) = self.harts[h].run(&mut self.bus, budget - ran);
+            if self.tracer.is_some() {
+                self.flush_traces();
+            }
+            if n == 0 && exit == HartExit::Budget {
+                // Every step was a trap: count towards a wedge.
+                self.trap_steps[h] += budget - ran;
+                if self.trap_steps[h] >= WEDGE_TRAPS {
+                    return Err(self.wedge_report(h));
+                }
+                break;
+            }
+            if n != 0 {
+                self.trap_steps[h] = 0;
+            }
             ran += n;
             self.retired[h] += n;
             self.total_retired += n;
@@ -527,6 +616,21 @@ impl Machine {
             }
         }
         Ok(ran)
+    }
+
+    /// The report for hart `h`, which took [`WEDGE_TRAPS`] traps without retiring.
+    #[cold]
+    fn wedge_report(&self, h: usize) -> ExitReason {
+        let log = &self.harts[h].trap_log;
+        match (log.first, log.last) {
+            (Some(first), Some(repeat)) => ExitReason::Wedged(Wedge {
+                hart: h as u64,
+                first,
+                repeat,
+                traps: self.trap_steps[h].max(log.chain),
+            }),
+            _ => ExitReason::HostError(format!("hart {h} stopped retiring instructions")),
+        }
     }
 
     /// Act on what a device asked for after an MMIO access.

@@ -3,6 +3,10 @@
 //! 0x4000 + 8·hart, `mtime` at 0xBFF8. Drives each hart's MSIP and MTIP (RISC-V Privileged ISA
 //! 20211203, §3.2.1 "Machine Timer Registers").
 //!
+//! As QEMU 7.2's ACLINT: the `msip` block (0x0..0x4000) takes 4-byte accesses only, the timer
+//! block (0x4000..0xc000) 4- and 8-byte accesses; other widths and 0xc000..0x1_0000 are access
+//! faults. `mtimecmp` reads 0 until the guest first writes it, and raises no interrupt before.
+//!
 //! The clock itself belongs to the machine: it stores the current `mtime` (10 MHz ticks of
 //! guest time) here before each hart runs; a guest write to `mtime` moves it.
 
@@ -28,6 +32,9 @@ pub struct Clint {
     pub mtime: u64,
     /// Set when a guest write moved `mtime` (the machine's clock re-bases on it).
     pub mtime_written: bool,
+    /// Per hart: whether the guest has written `mtimecmp` (before that it reads 0 and never
+    /// fires, as QEMU's; `mtimecmp` holds u64::MAX meanwhile).
+    mtimecmp_written: Vec<bool>,
 }
 
 impl Clint {
@@ -38,6 +45,7 @@ impl Clint {
             mtimecmp: vec![u64::MAX; harts],
             mtime: 0,
             mtime_written: false,
+            mtimecmp_written: vec![false; harts],
         }
     }
 
@@ -58,6 +66,14 @@ impl Clint {
             .copied()
             .filter(|&c| c > self.mtime && c != u64::MAX)
             .min()
+    }
+
+    /// Whether `offset` is a register of an existing hart (for `--trace unimp`).
+    pub fn implemented(&self, offset: u64) -> bool {
+        if offset < MTIMECMP_BASE {
+            return ((offset / 4) as usize) < self.msip.len();
+        }
+        offset & !7 == MTIME || (((offset - MTIMECMP_BASE) / 8) as usize) < self.mtimecmp.len()
     }
 
     /// Locate a 64-bit register for an access: (register value, byte shift of the access).
@@ -84,8 +100,39 @@ fn size_mask(size: Size) -> u64 {
     }
 }
 
+/// QEMU's ACLINT: 4-byte `msip` accesses, 4- or 8-byte timer accesses, nothing past 0xc000.
+fn check_width(offset: u64, size: Size) -> Result<(), BusFault> {
+    let ok = match offset {
+        0..MTIMECMP_BASE => size == 4,
+        MTIMECMP_BASE..0xc000 => size == 4 || size == 8,
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(BusFault { addr: offset })
+    }
+}
+
+impl Clint {
+    /// The hart whose `mtimecmp` `offset` addresses.
+    fn mtimecmp_hart(&self, offset: u64) -> Option<usize> {
+        if !(MTIMECMP_BASE..MTIME).contains(&offset) {
+            return None;
+        }
+        let hart = ((offset - MTIMECMP_BASE) / 8) as usize;
+        (hart < self.mtimecmp.len()).then_some(hart)
+    }
+}
+
 impl Device for Clint {
     fn read(&mut self, offset: u64, size: Size) -> Result<u64, BusFault> {
+        check_width(offset, size)?;
+        if let Some(hart) = self.mtimecmp_hart(offset) {
+            if !self.mtimecmp_written[hart] {
+                return Ok(0);
+            }
+        }
         if offset < MTIMECMP_BASE {
             let hart = ((offset - MSIP_BASE) / 4) as usize;
             return Ok(match self.msip.get(hart) {
@@ -100,6 +147,12 @@ impl Device for Clint {
     }
 
     fn write(&mut self, offset: u64, size: Size, value: u64) -> Result<(), BusFault> {
+        check_width(offset, size)?;
+        if let Some(hart) = self.mtimecmp_hart(offset) {
+            if !std::mem::replace(&mut self.mtimecmp_written[hart], true) {
+                self.mtimecmp[hart] = 0;
+            }
+        }
         if offset < MTIMECMP_BASE {
             let hart = ((offset - MSIP_BASE) / 4) as usize;
             if offset & 3 == 0 {

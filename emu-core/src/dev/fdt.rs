@@ -5,13 +5,16 @@
 use vm_fdt::{FdtWriter, FdtWriterResult};
 
 use super::clint::{CLINT_SIZE, MTIME_HZ};
+use super::flash::{FLASH_BANK_SIZE, FLASH_BASE};
+use super::fw_cfg::FW_CFG_SIZE;
 use super::plic::{PLIC_SIZE, PLIC_SOURCES};
+use super::rtc::{RTC_IRQ, RTC_SIZE};
 use super::test_finisher::TEST_FINISHER_SIZE;
 use super::uart::{UART_IRQ, UART_SIZE};
 use super::virtio::mmio::VIRTIO_MMIO_SIZE;
 use crate::bus::{
-    CLINT_BASE, PLIC_BASE, TEST_FINISHER_BASE, UART_BASE, VIRTIO_BASE, VIRTIO_IRQ_BASE,
-    VIRTIO_SLOTS,
+    CLINT_BASE, FW_CFG_BASE, PLIC_BASE, RTC_BASE, TEST_FINISHER_BASE, UART_BASE, VIRTIO_BASE,
+    VIRTIO_IRQ_BASE, VIRTIO_SLOTS,
 };
 
 /// ISA string of our harts (RV64GC with the extensions the hart implements, in canonical
@@ -189,6 +192,13 @@ pub fn build_fdt_with(
     fdt.property_phandle(plic_phandle)?;
     fdt.end_node(plic)?;
 
+    let rtc = fdt.begin_node(&format!("rtc@{RTC_BASE:x}"))?;
+    fdt.property_u32("interrupts", RTC_IRQ as u32)?;
+    fdt.property_u32("interrupt-parent", plic_phandle)?;
+    fdt.property_array_u64("reg", &reg(RTC_BASE, RTC_SIZE))?;
+    fdt.property_string("compatible", "google,goldfish-rtc")?;
+    fdt.end_node(rtc)?;
+
     let serial = fdt.begin_node(&format!("serial@{UART_BASE:x}"))?;
     fdt.property_string("compatible", "ns16550a")?;
     fdt.property_array_u64("reg", &reg(UART_BASE, UART_SIZE))?;
@@ -207,6 +217,26 @@ pub fn build_fdt_with(
         fdt.end_node(node)?;
     }
     fdt.end_node(soc)?;
+
+    // At the root, as QEMU's: fw_cfg and the two flash banks.
+    let fw_cfg = fdt.begin_node(&format!("fw-cfg@{FW_CFG_BASE:x}"))?;
+    fdt.property_null("dma-coherent")?;
+    fdt.property_array_u64("reg", &reg(FW_CFG_BASE, FW_CFG_SIZE))?;
+    fdt.property_string("compatible", "qemu,fw-cfg-mmio")?;
+    fdt.end_node(fw_cfg)?;
+    let flash = fdt.begin_node(&format!("flash@{FLASH_BASE:x}"))?;
+    fdt.property_u32("bank-width", 4)?;
+    fdt.property_array_u64(
+        "reg",
+        &[
+            FLASH_BASE,
+            FLASH_BANK_SIZE,
+            FLASH_BASE + FLASH_BANK_SIZE,
+            FLASH_BANK_SIZE,
+        ],
+    )?;
+    fdt.property_string("compatible", "cfi-flash")?;
+    fdt.end_node(flash)?;
     fdt.end_node(root)?;
     fdt.finish()
 }
@@ -228,6 +258,10 @@ mod tests {
             "ns16550a",
             "virtio_mmio@10008000",
             "sifive,plic-1.0.0",
+            "google,goldfish-rtc",
+            "rtc@101000",
+            "cfi-flash",
+            "qemu,fw-cfg-mmio",
         ] {
             assert!(text.contains(s), "{s} missing");
         }

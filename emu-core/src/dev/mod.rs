@@ -1,9 +1,13 @@
 //! Devices of the QEMU `virt` board, and the [`Device`] trait the bus drives them through.
 pub mod clint;
 pub mod fdt;
+pub mod flash;
+pub mod fw_cfg;
 pub mod htif;
+pub mod pcie;
 pub mod plic;
 pub mod rom;
+pub mod rtc;
 pub mod test_finisher;
 pub mod uart;
 pub mod virtio;

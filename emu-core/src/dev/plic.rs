@@ -17,7 +17,8 @@ use crate::dev::{BusFault, Device, Size};
 /// Number of interrupt sources including the non-existent source 0.
 pub const PLIC_SOURCES: usize = 1024;
 /// Size of the PLIC's register window in bytes.
-pub const PLIC_SIZE: u64 = 0x400_0000;
+/// QEMU 7.2's window: room for 1024 contexts; accesses past it are access faults.
+pub const PLIC_SIZE: u64 = 0x60_0000;
 
 const WORDS: usize = PLIC_SOURCES / 32;
 const PRIORITY_END: u64 = 0x1000;
@@ -136,8 +137,37 @@ impl Plic {
     }
 }
 
+/// QEMU's sifive_plic accepts 4-byte accesses only; others are access faults.
+fn check_width(offset: u64, size: Size) -> Result<(), BusFault> {
+    if size == 4 {
+        Ok(())
+    } else {
+        Err(BusFault { addr: offset })
+    }
+}
+
+impl Plic {
+    /// Whether `offset` is a register of an existing source or context (for `--trace unimp`).
+    pub fn implemented(&self, offset: u64) -> bool {
+        if offset < PENDING_BASE + (WORDS as u64) * 4 {
+            return true;
+        }
+        if (ENABLE_BASE..CONTEXT_BASE).contains(&offset) {
+            let ctx = ((offset - ENABLE_BASE) / ENABLE_STRIDE) as usize;
+            return ctx < self.enable.len()
+                && (offset - ENABLE_BASE) % ENABLE_STRIDE < WORDS as u64 * 4;
+        }
+        if offset >= CONTEXT_BASE {
+            let ctx = ((offset - CONTEXT_BASE) / CONTEXT_STRIDE) as usize;
+            return ctx < self.threshold.len() && (offset - CONTEXT_BASE) % CONTEXT_STRIDE < 8;
+        }
+        false
+    }
+}
+
 impl Device for Plic {
-    fn read(&mut self, offset: u64, _size: Size) -> Result<u64, BusFault> {
+    fn read(&mut self, offset: u64, size: Size) -> Result<u64, BusFault> {
+        check_width(offset, size)?;
         let offset = offset & !3;
         let v = if offset < PRIORITY_END {
             self.priority[(offset / 4) as usize]
@@ -160,7 +190,8 @@ impl Device for Plic {
         Ok(v as u64)
     }
 
-    fn write(&mut self, offset: u64, _size: Size, value: u64) -> Result<(), BusFault> {
+    fn write(&mut self, offset: u64, size: Size, value: u64) -> Result<(), BusFault> {
+        check_width(offset, size)?;
         let offset = offset & !3;
         let value = value as u32;
         if offset < PRIORITY_END {

@@ -22,8 +22,8 @@ use crate::dev::{BusFault, Device, Size};
 
 /// Physical base of the reset ROM.
 pub const ROM_BASE: u64 = 0x1000;
-/// Size of the reset ROM window in bytes.
-pub const ROM_SIZE: u64 = 0x1000;
+/// Size of the reset ROM window in bytes (QEMU `virt`'s mrom: 0x1000..0x1_0000).
+pub const ROM_SIZE: u64 = 0xf000;
 /// Offset of the `fw_dynamic_info` structure in the ROM (passed in `a2`).
 pub const FW_DYNAMIC_INFO_OFFSET: u64 = 0x28;
 /// `fw_dynamic_info.magic`: "OSBI" little-endian.

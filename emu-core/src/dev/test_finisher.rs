@@ -1,6 +1,7 @@
 //! SiFive test finisher ("sifive,test0") at 0x10_0000 on QEMU `virt` (hw/misc/sifive_test.c):
 //! a 32-bit write of 0x5555 powers off with pass, `(code << 16) | 0x3333` powers off with
-//! failure `code`, 0x7777 requests a reset. Other values are ignored; reads return 0.
+//! failure `code`, 0x7777 requests a reset. Other values are ignored; reads return 0. Accesses
+//! are 2 or 4 bytes wide; 1- and 8-byte accesses are access faults, as on QEMU 7.2.
 
 use crate::dev::{BusFault, Device, Size};
 
@@ -27,11 +28,21 @@ const FINISHER_FAIL: u64 = 0x3333;
 const FINISHER_PASS: u64 = 0x5555;
 const FINISHER_RESET: u64 = 0x7777;
 
+/// QEMU's sifive_test accepts 2- and 4-byte accesses only.
+fn check_width(offset: u64, size: Size) -> Result<(), BusFault> {
+    match size {
+        2 | 4 => Ok(()),
+        _ => Err(BusFault { addr: offset }),
+    }
+}
+
 impl Device for TestFinisher {
-    fn read(&mut self, _offset: u64, _size: Size) -> Result<u64, BusFault> {
+    fn read(&mut self, offset: u64, size: Size) -> Result<u64, BusFault> {
+        check_width(offset, size)?;
         Ok(0)
     }
-    fn write(&mut self, offset: u64, _size: Size, value: u64) -> Result<(), BusFault> {
+    fn write(&mut self, offset: u64, size: Size, value: u64) -> Result<(), BusFault> {
+        check_width(offset, size)?;
         if offset != 0 {
             return Ok(());
         }

@@ -18,8 +18,11 @@ use std::collections::VecDeque;
 use crate::console::{Console, NullConsole};
 use crate::dev::{BusFault, Device, Size};
 
-/// Size of the UART's register window in bytes.
+/// Size of the UART's slot in the memory map (and its device-tree `reg`) in bytes.
 pub const UART_SIZE: u64 = 0x100;
+/// Bytes of the slot the UART decodes (QEMU's serial_mm with `regshift` 0): offsets 8 and up are
+/// access faults. An access of any width reads or writes the one register at its offset.
+pub const UART_REGS: u64 = 8;
 /// The UART's PLIC source on QEMU `virt`.
 pub const UART_IRQ: usize = 10;
 /// Depth of the receive FIFO.
@@ -69,7 +72,8 @@ impl Uart {
             ier: 0,
             fcr: 0,
             lcr: 0,
-            mcr: 0,
+            // OUT2 set at reset, as QEMU's serial_reset.
+            mcr: 0x08,
             scr: 0,
             dll: 0x0c,
             dlm: 0,
@@ -184,6 +188,9 @@ impl Uart {
 
 impl Device for Uart {
     fn read(&mut self, offset: u64, _size: Size) -> Result<u64, BusFault> {
+        if offset >= UART_REGS {
+            return Err(BusFault { addr: offset });
+        }
         let dlab = self.lcr & LCR_DLAB != 0;
         let v = match offset {
             0 if dlab => self.dll,
@@ -224,6 +231,9 @@ impl Device for Uart {
     }
 
     fn write(&mut self, offset: u64, _size: Size, value: u64) -> Result<(), BusFault> {
+        if offset >= UART_REGS {
+            return Err(BusFault { addr: offset });
+        }
         let v = value as u8;
         let dlab = self.lcr & LCR_DLAB != 0;
         if matches!(offset, 0..=2 | 4) {

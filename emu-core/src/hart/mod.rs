@@ -102,6 +102,8 @@ pub struct Hart {
     /// (privilege, satp, mstatus) when the translation context was last computed: `run`
     /// recomputes it when the machine changed the public fields in between.
     mmu_snapshot: (Privilege, u64, u64),
+    /// Traps taken lately (wedge detection) and, when tracing, every trap (trap path only).
+    pub trap_log: crate::trace::TrapLog,
 }
 
 impl Hart {
@@ -128,6 +130,7 @@ impl Hart {
             attention: false,
             exit: None,
             mmu_snapshot: (Privilege::Machine, 0, 0),
+            trap_log: crate::trace::TrapLog::default(),
         }
     }
 
@@ -135,8 +138,10 @@ impl Hart {
     /// cleared, caches emptied. `id` and `mtime` are kept; board interrupt lines are cleared.
     pub fn reset(&mut self) {
         let mtime = self.mtime;
+        let trace = self.trap_log.trace.take();
         *self = Hart::new(self.id);
         self.mtime = mtime;
+        self.trap_log.trace = trace;
     }
 
     /// Execute until `budget` instructions retire, the hart waits in `wfi`, or a device event

@@ -89,6 +89,8 @@ impl Hart {
             self.csr.medeleg
         };
         self.reservation = None;
+        let from_priv = self.privilege;
+        let epc = self.pc;
         let from = self.privilege as u64;
         let c: &mut Csrs = &mut self.csr;
         if self.privilege <= Privilege::Supervisor && code < 64 && (deleg >> code) & 1 != 0 {
@@ -110,6 +112,15 @@ impl Hart {
             self.privilege = Privilege::Machine;
         }
         self.mmu_context_changed();
+        self.trap_log.note(crate::trace::TrapRecord {
+            hart: self.id,
+            cause: trap.cause,
+            epc,
+            tval: trap.tval,
+            from: from_priv,
+            to: self.privilege,
+            target: self.pc,
+        });
     }
 
     /// `mret` (Privileged ISA §3.3.2): privilege ← MPP, MIE ← MPIE, MPIE ← 1, MPP ← U,

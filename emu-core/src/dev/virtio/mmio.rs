@@ -17,6 +17,8 @@ use crate::dev::{BusFault, Size};
 
 /// Size of one virtio-mmio slot's register window in bytes.
 pub const VIRTIO_MMIO_SIZE: u64 = 0x1000;
+/// Bytes of a slot the transport decodes (QEMU's region); the rest of the slot faults.
+pub const VIRTIO_MMIO_REGS: u64 = 0x200;
 /// "virt" in little-endian ASCII.
 pub const VIRTIO_MMIO_MAGIC: u32 = 0x7472_6976;
 /// Vendor ID reported ("QEMU", as QEMU's devices report, so drivers that check it are happy).
@@ -168,8 +170,29 @@ impl VirtioMmio {
         q.device = avail_end.div_ceil(align).wrapping_mul(align);
     }
 
-    /// Register read (§4.2.2). Unknown offsets read 0.
+    /// Register read (§4.2.2). Unknown offsets read 0. As QEMU 7.2's transport: the registers
+    /// decode 0x200 bytes (past them: access fault); an 8-byte access below the configuration
+    /// space is two 4-byte accesses; other widths than 4 read 0 there, except that an empty
+    /// slot answers its magic, version and vendor at any width (truncated).
     pub fn read(&mut self, offset: u64, size: Size) -> Result<u64, BusFault> {
+        if offset >= VIRTIO_MMIO_REGS {
+            return Err(BusFault { addr: offset });
+        }
+        if size == 8 && offset < CONFIG {
+            let lo = self.read(offset, 4)?;
+            let hi = self.read(offset + 4, 4)?;
+            return Ok(lo | hi << 32);
+        }
+        if self.device.is_none() && size != 4 && offset < CONFIG {
+            let v = match offset {
+                MAGIC | VERSION | VENDOR_ID => self.read(offset, 4)?,
+                _ => 0,
+            };
+            return Ok(v & (u64::MAX >> (64 - 8 * size as u32)));
+        }
+        if size != 4 && offset < CONFIG {
+            return Ok(0);
+        }
         if offset >= CONFIG {
             return Ok(self
                 .device
@@ -207,8 +230,15 @@ impl VirtioMmio {
     }
 
     /// Register write (§4.2.2). A QueueNotify is remembered for [`VirtioMmio::process`].
-    pub fn write(&mut self, offset: u64, _size: Size, value: u64) -> Result<(), BusFault> {
-        if self.device.is_none() || offset >= CONFIG {
+    pub fn write(&mut self, offset: u64, size: Size, value: u64) -> Result<(), BusFault> {
+        if offset >= VIRTIO_MMIO_REGS {
+            return Err(BusFault { addr: offset });
+        }
+        if size == 8 && offset < CONFIG {
+            self.write(offset, 4, value & 0xffff_ffff)?;
+            return self.write(offset + 4, 4, value >> 32);
+        }
+        if self.device.is_none() || offset >= CONFIG || size != 4 {
             return Ok(());
         }
         let v = value as u32;
