@@ -11,7 +11,8 @@
 //! | `-m 128M` / `-m 128` (MiB) / `-m size=…` | `--mem` |
 //! | `-smp N` / `-smp cpus=N` | `--smp N` (QEMU's default 1) |
 //! | `-nographic`, `-serial mon:stdio`, `-serial stdio` | (the console is stdio; Ctrl-A x quits) |
-//! | `-global virtio-mmio.force-legacy=false` | (the modern transport; QEMU's default legacy one is refused for a disk until emu-cli boot can select it) |
+//! | `-global virtio-mmio.force-legacy=false` / `=true`, neither | `--virtio modern` / `--virtio legacy` (QEMU's default) |
+//! | `-d int`, `-d guest_errors`, `-d unimp` (comma lists) | `--trace traps`, `--trace unimp` |
 //! | `-drive file=F,if=none,format=raw,id=ID` + `-device virtio-blk-device,drive=ID,bus=virtio-mmio-bus.0` | `--disk F` |
 //! | `-snapshot`, `-no-reboot` | `--snapshot`, `--no-reboot` |
 //! | `-S`, `-s`, `-gdb tcp::PORT` | `--halted`, `--gdb tcp::1234`, `--gdb tcp::PORT` |
@@ -53,7 +54,7 @@ usage: emu-cli qemu [options]    (rvcow standing in for qemu-system-riscv64)
 -smp N           number of harts (also cpus=N), 1 to 8
 -nographic       no display (the only mode)
 -serial mon:stdio  console on stdio, Ctrl-A x quits (also -serial stdio)
--global virtio-mmio.force-legacy=false  modern virtio-mmio (the default)
+-global virtio-mmio.force-legacy=false  modern virtio-mmio (default: legacy, as QEMU)
 -drive file=FILE,if=none,format=raw,id=ID  a raw disk image
 -device virtio-blk-device,drive=ID,bus=virtio-mmio-bus.0  the disk on virtio-mmio slot 0
 -snapshot        keep disk writes in memory
@@ -61,7 +62,7 @@ usage: emu-cli qemu [options]    (rvcow standing in for qemu-system-riscv64)
 -S               do not start the harts until gdb continues
 -s               shorthand for -gdb tcp::1234
 -gdb tcp::PORT   wait for gdb on 127.0.0.1:PORT
--d int|guest_errors|unimp  (refused: not supported yet)
+-d int,guest_errors,unimp  log traps (int) and unimplemented accesses to stderr
 -help            this list
 -version         version
 --print-wrapper  print a qemu-system-riscv64 wrapper script running emu-cli qemu
@@ -97,6 +98,7 @@ pub fn translate(args: &[String]) -> Result<QemuAction, String> {
     let mut drives: HashMap<String, String> = HashMap::new();
     let mut disk = None;
     let mut modern_virtio = false;
+    let mut trace: Vec<&str> = Vec::new();
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let opt = if arg.starts_with("--") && arg.len() > 2 {
@@ -168,12 +170,7 @@ pub fn translate(args: &[String]) -> Result<QemuAction, String> {
                 let v = value(opt)?;
                 match v.as_str() {
                     "virtio-mmio.force-legacy=false" => modern_virtio = true,
-                    "virtio-mmio.force-legacy=true" => {
-                        return Err(refuse(
-                            &format!("-global {v}"),
-                            "legacy virtio-mmio is not selectable from the command line yet; use force-legacy=false (xv6 since 2023)",
-                        ))
-                    }
+                    "virtio-mmio.force-legacy=true" => modern_virtio = false,
                     _ => return Err(refuse(&format!("-global {v}"), "not supported")),
                 }
             }
@@ -234,10 +231,21 @@ pub fn translate(args: &[String]) -> Result<QemuAction, String> {
             "-gdb" => boot.extend(["--gdb".into(), value(opt)?]),
             "-d" => {
                 let v = value(opt)?;
-                return Err(refuse(
-                    &format!("-d {v}"),
-                    "QEMU's logs are not supported yet; drop -d",
-                ));
+                for item in v.split(',') {
+                    let what = match item {
+                        "int" => "traps",
+                        "guest_errors" | "unimp" => "unimp",
+                        _ => {
+                            return Err(refuse(
+                                &format!("-d {v}"),
+                                &format!("log item {item} not supported; rvcow logs int, guest_errors and unimp"),
+                            ))
+                        }
+                    };
+                    if !trace.contains(&what) {
+                        trace.push(what);
+                    }
+                }
             }
             other if other.starts_with('-') => {
                 return Err(refuse(
@@ -257,12 +265,6 @@ pub fn translate(args: &[String]) -> Result<QemuAction, String> {
         return Err(refuse(
             &format!("-drive id={id}"),
             "not attached; add -device virtio-blk-device,drive=ID,bus=virtio-mmio-bus.0",
-        ));
-    }
-    if disk.is_some() && !modern_virtio {
-        return Err(refuse(
-            "-drive",
-            "QEMU's default legacy virtio-mmio is not selectable yet; add -global virtio-mmio.force-legacy=false (xv6 since 2022 does)",
         ));
     }
     let bios = match bios {
@@ -289,6 +291,13 @@ pub fn translate(args: &[String]) -> Result<QemuAction, String> {
     argv.extend(["--smp".into(), smp, "--mem".into(), mem]);
     if let Some(d) = disk {
         argv.extend(["--disk".into(), d]);
+    }
+    if !modern_virtio {
+        // QEMU's default transport (xv6 before 2022 expects it).
+        argv.extend(["--virtio".into(), "legacy".into()]);
+    }
+    if !trace.is_empty() {
+        argv.extend(["--trace".into(), trace.join(",")]);
     }
     argv.extend(boot);
     Ok(QemuAction::Boot(argv))
@@ -348,7 +357,8 @@ mod tests {
         assert_eq!(
             a,
             args(
-                "k --bios none --smp 1 --mem 256M --gdb tcp::1234 --halted --snapshot --no-reboot"
+                "k --bios none --smp 1 --mem 256M --virtio legacy --gdb tcp::1234 --halted \
+                 --snapshot --no-reboot"
             )
         );
     }
@@ -358,7 +368,27 @@ mod tests {
         let a = boot("--bios fw.elf --kernel Image --initrd rd --append console=ttyS0 -M virt");
         assert_eq!(
             a,
-            args("Image --bios fw.elf --smp 1 --mem 128M --initrd rd --append console=ttyS0")
+            args(
+                "Image --bios fw.elf --smp 1 --mem 128M --virtio legacy --initrd rd \
+                 --append console=ttyS0"
+            )
+        );
+    }
+
+    #[test]
+    fn legacy_virtio_by_default_and_logs_as_traces() {
+        let a = boot(
+            "-bios none -kernel k -drive file=f,if=none,id=x -device virtio-blk-device,drive=x \
+             -d int,guest_errors -d unimp",
+        );
+        assert_eq!(
+            a,
+            args("k --bios none --smp 1 --mem 128M --disk f --virtio legacy --trace traps,unimp")
+        );
+        let a = boot("-bios none -kernel k -global virtio-mmio.force-legacy=true -d int");
+        assert_eq!(
+            a,
+            args("k --bios none --smp 1 --mem 128M --virtio legacy --trace traps")
         );
     }
 
@@ -370,7 +400,7 @@ mod tests {
             ("-machine sifive_u -bios none -kernel k", "-machine sifive_u"),
             ("-bios none -kernel k -serial pty", "-serial pty"),
             ("-bios none -kernel k -smp 2,sockets=2", "-smp 2,sockets=2"),
-            ("-bios none -kernel k -d int", "-d int"),
+            ("-bios none -kernel k -d in_asm", "in_asm"),
             (
                 "-bios none -kernel k -drive file=f,if=virtio",
                 "-drive file=f,if=virtio",
@@ -388,11 +418,6 @@ mod tests {
                 "bus=virtio-mmio-bus.0",
             ),
             ("-bios none -kernel k -drive file=f,if=none,id=x", "not attached"),
-            ("-bios none -kernel k -global virtio-mmio.force-legacy=true", "force-legacy=true"),
-            (
-                "-bios none -kernel k -drive file=f,if=none,id=x -device virtio-blk-device,drive=x",
-                "legacy virtio-mmio",
-            ),
             ("-bios none -kernel k -m", "needs a value"),
             ("-bios none", "nothing to boot"),
             ("-bios none -kernel k stray", "stray"),
