@@ -33,16 +33,21 @@ pub struct Ram {
     base: u64,
     data: Vec<u8>,
     /// Per 4 KiB page: `WATCH_CODE` when some hart holds decoded instructions from it,
-    /// `WATCH_RESERVATION` when some hart holds an LR reservation in it.
+    /// `WATCH_RESERVATION` when some hart holds an LR reservation in it, `WATCH_PT` when some
+    /// hart's TLB holds translations whose page-table walk read it.
     code_page: Vec<u8>,
     /// Per 4 KiB page: bumped by every write to a page marked in `code_page`.
     page_gen: Vec<u32>,
     /// Bumped with any `page_gen` entry: harts compare it to notice code changes cheaply.
     code_gen: u64,
+    /// Bumped by every write to a page marked `WATCH_PT`: harts compare it to notice
+    /// page-table changes cheaply (at `sfence.vma` and `satp` writes).
+    pt_gen: u64,
 }
 
 const WATCH_CODE: u8 = 1;
 const WATCH_RESERVATION: u8 = 2;
+const WATCH_PT: u8 = 4;
 
 /// Size of a page for decode-cache invalidation (and of an Sv39 base page).
 pub const PAGE_SIZE: u64 = 4096;
@@ -57,6 +62,7 @@ impl Ram {
             code_page: vec![0; pages],
             page_gen: vec![0; pages],
             code_gen: 0,
+            pt_gen: 0,
         }
     }
     /// Physical base address.
@@ -136,6 +142,9 @@ impl Ram {
                     self.code_gen = self.code_gen.wrapping_add(1);
                     code = true;
                 }
+                if watch & WATCH_PT != 0 {
+                    self.pt_gen = self.pt_gen.wrapping_add(1);
+                }
             }
         }
         code
@@ -155,6 +164,20 @@ impl Ram {
         let page = ((paddr - self.base) >> 12) as usize;
         self.code_page[page] |= WATCH_RESERVATION;
         self.page_gen[page]
+    }
+    /// Watch the page holding `paddr` (in RAM) as a page-table page that a cached translation
+    /// depends on, and return its current generation: a later write to the page (by any hart
+    /// or device) bumps the generation and [`Ram::pt_gen`].
+    pub fn watch_pt_page(&mut self, paddr: u64) -> u32 {
+        let page = ((paddr - self.base) >> 12) as usize;
+        self.code_page[page] |= WATCH_PT;
+        self.page_gen[page]
+    }
+    /// Page-table generation: changes whenever any page marked by [`Ram::watch_pt_page`] is
+    /// written, so a hart can tell in one compare whether its TLB may depend on changed PTEs.
+    #[inline]
+    pub fn pt_gen(&self) -> u64 {
+        self.pt_gen
     }
     /// Generation of the page holding `paddr` (in RAM): changes whenever a marked page is written.
     pub fn page_gen(&self, paddr: u64) -> u32 {

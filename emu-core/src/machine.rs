@@ -154,7 +154,8 @@ pub struct MachineStats {
     pub guest_ticks: u64,
     /// Host seconds spent inside [`Machine::run_until`].
     pub host_seconds: f64,
-    /// TLB hit rate (0..=1), when the hart exposes it (not yet: it counts misses only).
+    /// TLB hit rate (0..=1): hits / (hits + page-table walks) over all harts' translated
+    /// loads, stores and fetch-page changes; `None` when nothing was translated.
     pub tlb_hit_rate: Option<f64>,
     /// Decoded-instruction cache hit rate (0..=1): 1 − decodes / instructions retired.
     pub decode_cache_hit_rate: Option<f64>,
@@ -429,11 +430,13 @@ impl Machine {
     pub fn stats(&self) -> MachineStats {
         let decodes: u64 = self.harts.iter().map(|h| h.decode_misses()).sum();
         let executed: u64 = self.retired.iter().sum();
+        let hits: u64 = self.harts.iter().map(|h| h.tlb_hits()).sum();
+        let misses: u64 = self.harts.iter().map(|h| h.tlb_misses()).sum();
         MachineStats {
             instret: self.retired.clone(),
             guest_ticks: self.bus.clint.mtime,
             host_seconds: self.host_seconds,
-            tlb_hit_rate: None,
+            tlb_hit_rate: (hits + misses > 0).then(|| hits as f64 / (hits + misses) as f64),
             decode_cache_hit_rate: (executed > 0)
                 .then(|| 1.0 - (decodes.min(executed) as f64 / executed as f64)),
         }

@@ -65,5 +65,6 @@ isa_test!(atomic);
 isa_test!(csr);
 isa_test!(trap);
 isa_test!(sv39);
+isa_test!(sv39_roots);
 isa_test!(fp);
 isa_test!(smc);

@@ -6,6 +6,7 @@ use super::csr::{mstatus as ms, CsrEffect};
 use super::decode::{Op, PackedInsn};
 use super::fpu::{self, Flags, RoundingMode};
 use super::mmu::{Access, TLB_SIZE};
+use super::tlb::TlbEntry;
 use super::trap::{cause, Trap};
 use super::{Hart, Privilege};
 use crate::bus::Bus;
@@ -21,11 +22,13 @@ impl Hart {
     pub(crate) fn load<const N: usize>(&mut self, bus: &mut Bus, va: u64) -> Result<u64, Trap> {
         let pa = if self.data_paging {
             let vpn = va >> 12;
-            let e = &self.tlb[vpn as usize % TLB_SIZE];
+            let e = self.tlb_entry(vpn);
             if e.tag[Access::Load as usize] != vpn || (va & 0xfff) as usize > 0x1000 - N {
                 return self.load_slow(bus, va, N);
             }
-            e.pa_page | (va & 0xfff)
+            let pa = e.pa_page | (va & 0xfff);
+            self.tlb.hits += 1;
+            pa
         } else {
             va
         };
@@ -45,11 +48,13 @@ impl Hart {
     ) -> Result<(), Trap> {
         let pa = if self.data_paging {
             let vpn = va >> 12;
-            let e = &self.tlb[vpn as usize % TLB_SIZE];
+            let e = self.tlb_entry(vpn);
             if e.tag[Access::Store as usize] != vpn || (va & 0xfff) as usize > 0x1000 - N {
                 return self.store_slow(bus, va, N, value);
             }
-            e.pa_page | (va & 0xfff)
+            let pa = e.pa_page | (va & 0xfff);
+            self.tlb.hits += 1;
+            pa
         } else {
             va
         };
@@ -61,6 +66,20 @@ impl Hart {
                 Ok(())
             }
             None => self.store_slow(bus, va, N, value),
+        }
+    }
+
+    /// The entry for `vpn` in the current context's TLB array.
+    #[inline(always)]
+    fn tlb_entry(&self, vpn: u64) -> &TlbEntry {
+        debug_assert!(self.tlb_base + TLB_SIZE <= self.tlb.entries.len());
+        // SAFETY: `tlb_base` is only ever set from `Tlb::base`, the start of a whole array of
+        // `TLB_SIZE` entries inside `tlb.entries` (which never shrinks), and the index adds
+        // less than `TLB_SIZE`. Measured hot path: no bounds check on every load and store.
+        unsafe {
+            self.tlb
+                .entries
+                .get_unchecked(self.tlb_base + (vpn as usize % TLB_SIZE))
         }
     }
 
@@ -281,7 +300,7 @@ impl Hart {
             })),
             Op::Fence => {}
             Op::FenceI => {
-                self.dcache.clear();
+                self.dcache.clear_with(bus.ram.base());
                 self.fetch_vpn = super::mmu::NO_TAG;
             }
             Op::Ecall => {
@@ -329,12 +348,17 @@ impl Hart {
                 {
                     return Err(Trap::illegal(insn.raw()));
                 }
-                self.tlb_flush();
+                self.tlb_validate(bus);
             }
             Op::Csrrw | Op::Csrrs | Op::Csrrc | Op::Csrrwi | Op::Csrrsi | Op::Csrrci => {
-                // The run loop brings `instret` up to date and calls `exec_csr_step`.
-                let _ = a;
-                return Err(Trap::new(super::CSR_STEP, 0));
+                // The counters (0xb00–0xb1f, 0xc00–0xc1f) read or write `instret`, which the
+                // run loop brings up to date before it calls `exec_csr_step`; every other CSR
+                // (`sstatus`, `sepc`, `satp`, …: what kernels use constantly) executes here.
+                if matches!(insn.imm() >> 8 & 0xf, 0xb | 0xc) {
+                    return Err(Trap::new(super::CSR_STEP, 0));
+                }
+                self.exec_csr(bus, insn, a)?;
+                self.x[0] = 0;
             }
             Op::LrW | Op::LrD => {
                 let size = if insn.op() == Op::LrW { 4 } else { 8 };
@@ -443,16 +467,22 @@ impl Hart {
     /// A Zicsr instruction at `pc` (called by the run loop once `instret` is up to date): the
     /// next pc, or the trap.
     #[inline(never)]
-    pub(crate) fn exec_csr_step(&mut self, insn: PackedInsn, pc: u64) -> Result<u64, Trap> {
+    pub(crate) fn exec_csr_step(
+        &mut self,
+        bus: &Bus,
+        insn: PackedInsn,
+        pc: u64,
+    ) -> Result<u64, Trap> {
         let a = self.x[insn.rs1()];
-        self.exec_csr(insn, a)?;
+        self.exec_csr(bus, insn, a)?;
         self.x[0] = 0;
         Ok(pc.wrapping_add(insn.length()))
     }
 
     /// Zicsr (Unprivileged ISA ch. 9): csrrw never reads when rd = x0; csrrs/csrrc (and the
     /// immediate forms) never write when rs1/zimm = 0.
-    fn exec_csr(&mut self, insn: PackedInsn, a: u64) -> Result<(), Trap> {
+    #[inline(never)]
+    fn exec_csr(&mut self, bus: &Bus, insn: PackedInsn, a: u64) -> Result<(), Trap> {
         let csr = (insn.imm() & 0xfff) as u16;
         let src = match insn.op() {
             Op::Csrrwi | Op::Csrrsi | Op::Csrrci => insn.rs1() as u64,
@@ -473,13 +503,18 @@ impl Hart {
             _ => None,
         };
         if let Some(v) = new {
-            match self.csr_write(csr, v, insn.raw())? {
-                CsrEffect::None => {}
-                CsrEffect::Interrupts => self.attend(),
-                CsrEffect::Mmu => {
-                    self.mmu_context_changed();
-                    self.attend();
+            let effect = self.csr_write(csr, v, insn.raw())?;
+            if effect == CsrEffect::Mmu {
+                // Drops the fetch page itself when the translation context changed.
+                self.mmu_context_changed();
+                if csr == super::csr::num::SATP {
+                    self.tlb_validate(bus);
                 }
+            }
+            // Only an interrupt that can be taken now needs the run loop's attention (the
+            // board changes interrupt lines only between runs, which check them).
+            if effect != CsrEffect::None && self.pending_interrupt().is_some() {
+                self.attend();
             }
         }
         self.x[insn.rd()] = old;

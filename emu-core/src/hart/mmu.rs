@@ -1,10 +1,10 @@
 //! Sv39 address translation with a TLB in front (RISC-V Privileged ISA 20211203, §4.3–§4.4).
 //!
-//! The TLB is direct-mapped and holds, per virtual page, one tag per access kind (fetch, load,
+//! The TLB ([`super::tlb`]) holds, per virtual page, one tag per access kind (fetch, load,
 //! store): a tag equals the VPN only when that access is permitted in the translation context
-//! it was filled in (privilege, MPRV, SUM, MXR) and — for stores — the PTE's D bit is already
-//! set. Any change of that context (trap, `mret`/`sret`, `satp`/`mstatus` write) and every
-//! `sfence.vma` flush the whole TLB, so no stale translation survives them.
+//! of its array (data privilege, SUM, MXR; fetches: the privilege when it equals the data
+//! privilege) and — for stores — the PTE's D bit is already set. A change of context selects
+//! another array; `satp` writes and `sfence.vma` validate it against page-table writes.
 
 use super::csr::mstatus as ms;
 use super::trap::{cause, Trap};
@@ -40,27 +40,7 @@ impl Access {
     }
 }
 
-/// Number of TLB entries (direct-mapped by the low VPN bits).
-pub const TLB_SIZE: usize = 256;
-/// A tag that matches no VPN (VPNs are at most 52 bits).
-pub const NO_TAG: u64 = u64::MAX;
-
-/// One TLB entry: per-access tags and the physical page.
-#[derive(Debug, Clone, Copy)]
-pub struct TlbEntry {
-    /// `[fetch, load, store]` tags: the VPN (`vaddr >> 12`) when that access may use the entry.
-    pub tag: [u64; 3],
-    /// Physical address of the 4 KiB page.
-    pub pa_page: u64,
-}
-
-impl TlbEntry {
-    /// An entry that matches nothing.
-    pub const EMPTY: TlbEntry = TlbEntry {
-        tag: [NO_TAG; 3],
-        pa_page: 0,
-    };
-}
+pub use super::tlb::{TlbEntry, NO_TAG, TLB_SIZE};
 
 /// `mstatus` bits that change how loads and stores translate.
 pub(crate) const CONTEXT_BITS: u64 = ms::MPRV | ms::MPP | ms::SUM | ms::MXR;
@@ -86,8 +66,9 @@ impl Hart {
         }
     }
 
-    /// Recompute whether fetches and data accesses translate, flush the TLB and the fetch-page
-    /// shortcut. Called on every change of the translation context and on `sfence.vma`.
+    /// Recompute whether fetches and data accesses translate and which TLB array serves them;
+    /// drop the fetch-page shortcut when anything changed. Called on every change of the
+    /// translation context. A new `satp` must be followed by [`Hart::tlb_validate`].
     pub(crate) fn mmu_context_changed(&mut self) {
         let snapshot = (
             self.privilege,
@@ -100,16 +81,30 @@ impl Hart {
             return;
         }
         let sv39 = self.csr.satp >> 60 == 8;
+        let data_priv = self.data_privilege();
         self.fetch_paging = sv39 && self.privilege != Privilege::Machine;
-        self.data_paging = sv39 && self.data_privilege() != Privilege::Machine;
+        self.data_paging = sv39 && data_priv != Privilege::Machine;
+        if snapshot.1 != self.mmu_snapshot.1 && sv39 {
+            self.tlb.select_root(self.csr.satp);
+        }
+        let ms_bits = self.csr.mstatus;
+        let ctx = if data_priv == Privilege::Supervisor {
+            1 | ((ms_bits & ms::SUM != 0) as usize) << 1
+        } else {
+            0
+        } | ((ms_bits & ms::MXR != 0) as usize) << 2;
+        self.tlb_ctx = ctx;
+        self.tlb_base = self.tlb.base(ctx);
         self.mmu_snapshot = snapshot;
-        self.tlb_flush();
+        self.fetch_vpn = NO_TAG;
     }
 
-    /// Drop every TLB entry and the current fetch page.
-    pub(crate) fn tlb_flush(&mut self) {
-        self.tlb.fill(TlbEntry::EMPTY);
-        self.fetch_vpn = NO_TAG;
+    /// The `sfence.vma` rule (and after a `satp` write): drop the TLB entries that depend on
+    /// page-table words written since they were filled (see [`super::tlb`]).
+    pub(crate) fn tlb_validate(&mut self, bus: &Bus) {
+        if self.tlb.validate(&bus.ram) {
+            self.fetch_vpn = NO_TAG;
+        }
     }
 
     /// Translate `va` for `access`: identity when translation is off, else TLB then walk.
@@ -129,8 +124,9 @@ impl Hart {
             return Ok(va);
         }
         let vpn = va >> 12;
-        let e = &self.tlb[vpn as usize % TLB_SIZE];
+        let e = &self.tlb.entries[self.tlb_base + (vpn as usize % TLB_SIZE)];
         if e.tag[access as usize] == vpn {
+            self.tlb.hits += 1;
             return Ok(e.pa_page | (va & 0xfff));
         }
         self.walk(bus, va, access)
@@ -141,7 +137,7 @@ impl Hart {
     /// TLB, and returns the physical address. Page fault (12/13/15, `tval` = `va`) on any
     /// failure; access fault when a PTE lies outside RAM.
     pub(crate) fn walk(&mut self, bus: &mut Bus, va: u64, access: Access) -> Result<u64, Trap> {
-        self.tlb_misses += 1;
+        self.tlb.misses += 1;
         let fault = Trap::new(access.page_fault(), va);
         // Bits 63:39 must equal bit 38.
         if ((va << 25) as i64 >> 25) as u64 != va {
@@ -156,7 +152,10 @@ impl Hart {
         let mxr = self.csr.mstatus & ms::MXR != 0;
         let mut table = (self.csr.satp & PPN_MASK) << 12;
         let mut level = 2;
+        // The page-table pages read, root first: the filled entry depends on them.
+        let mut tables = [0u64; 3];
         let (pte_addr, mut pte) = loop {
+            tables[2 - level] = table;
             let vpn_i = (va >> (12 + 9 * level)) & 0x1ff;
             let pte_addr = table + vpn_i * 8;
             let pte = match bus.ram.offset_of(pte_addr, 8) {
@@ -199,11 +198,17 @@ impl Hart {
         if !allowed(access, pte, priv_) {
             return Err(fault);
         }
+        for &t in &tables[..3 - level] {
+            self.tlb.watch(&mut bus.ram, t);
+        }
         let new = pte | PTE_A | if access == Access::Store { PTE_D } else { 0 };
         if new != pte {
+            let gen_before = bus.ram.page_gen(pte_addr);
             bus.ram
                 .write(pte_addr, 8, new)
                 .map_err(|_| Trap::new(access.access_fault(), va))?;
+            self.tlb
+                .absorb_own_write(&mut bus.ram, pte_addr & !0xfff, gen_before);
             pte = new;
         }
         // Physical page of this 4 KiB virtual page (superpages contribute VPN bits).
@@ -224,7 +229,8 @@ impl Hart {
             ],
             pa_page,
         };
-        self.tlb[vpn as usize % TLB_SIZE] = entry;
+        self.tlb.entries[self.tlb_base + (vpn as usize % TLB_SIZE)] = entry;
+        self.tlb.mark_used(self.tlb_ctx);
         Ok(pa_page | (va & 0xfff))
     }
 }

@@ -2,12 +2,14 @@
 //!
 //! Files: `decode.rs` (u32 and RVC → [`decode::Insn`]), `decode_cache.rs` (decoded
 //! instructions per physical page), `execute.rs`, `fpu.rs` (IEEE-754 arithmetic with RISC-V
-//! semantics), `csr.rs`, `trap.rs`, `mmu.rs` (Sv39 + TLB).
+//! semantics), `csr.rs`, `trap.rs`, `mmu.rs` (Sv39 walk), `tlb.rs` (TLB arrays per page-table
+//! root and context, kept exact by watching page-table pages).
 //!
 //! The run loop fetches from the decode cache through a one-page shortcut (the virtual page of
 //! `pc` and its cache page), executes with one `match`, and looks at interrupts only when
 //! something that can change them happened: the start of [`Hart::run`] (the board changes
-//! interrupt lines and `mtime` only between runs), a CSR write, `mret`/`sret`, `wfi`.
+//! interrupt lines and `mtime` only between runs), a CSR write that makes one takeable,
+//! `mret`/`sret`, `wfi`.
 pub mod csr;
 pub mod debug;
 pub mod decode;
@@ -15,12 +17,14 @@ pub mod decode_cache;
 mod execute;
 pub mod fpu;
 pub mod mmu;
+pub mod tlb;
 pub mod trap;
 
 use crate::bus::Bus;
 use decode::{decode, PackedInsn};
 use decode_cache::{DecodeCache, SLOTS_PER_PAGE};
-use mmu::{Access, TlbEntry, NO_TAG, TLB_SIZE};
+use mmu::{Access, NO_TAG};
+use tlb::Tlb;
 use trap::{cause, Trap};
 
 /// A `Trap::cause` that is no trap: `execute` met an empty decode-cache slot and the run loop
@@ -89,8 +93,11 @@ pub struct Hart {
     /// Whether fetches / loads and stores go through Sv39 in the current context.
     fetch_paging: bool,
     data_paging: bool,
-    tlb: Box<[TlbEntry; TLB_SIZE]>,
-    tlb_misses: u64,
+    tlb: Tlb,
+    /// Index in `tlb.entries` of the array serving the current context (`Tlb::base`), and
+    /// that context.
+    tlb_base: usize,
+    tlb_ctx: usize,
     dcache: DecodeCache,
     /// Fetch shortcut: virtual page of the current code page (`NO_TAG` when none) and the index
     /// of its first slot in `dcache.insns`.
@@ -122,8 +129,9 @@ impl Hart {
             reservation: None,
             fetch_paging: false,
             data_paging: false,
-            tlb: Box::new([TlbEntry::EMPTY; TLB_SIZE]),
-            tlb_misses: 0,
+            tlb: Tlb::default(),
+            tlb_base: 0,
+            tlb_ctx: 0,
             dcache: DecodeCache::default(),
             fetch_vpn: NO_TAG,
             fetch_base: 0,
@@ -162,7 +170,11 @@ impl Hart {
                 self.csr.mstatus & mmu::CONTEXT_BITS,
             )
         {
+            let satp = self.mmu_snapshot.1;
             self.mmu_context_changed();
+            if satp != self.csr.satp {
+                self.tlb_validate(bus);
+            }
         }
         self.check_interrupts();
         // Steps left (instructions plus traps) and traps taken: retired = steps - traps.
@@ -183,10 +195,10 @@ impl Hart {
                 debug_assert!(self.fetch_base + SLOTS_PER_PAGE <= self.dcache.insns.len());
                 // SAFETY: `fetch_vpn` is valid only while `fetch_base` indexes a whole page of
                 // `dcache.insns`: both are set together in `fetch_slow` after `page_index` grew
-                // the vector, and every place that shrinks it (`DecodeCache::clear`: fence.i,
-                // capacity in `page_index` before `fetch_slow` sets them again) or changes
-                // translation (`tlb_flush`) resets `fetch_vpn` to `NO_TAG`, which no `pc >> 12`
-                // equals. The slot of parcel `(pc & 0xffe) / 2` is `(pc & 0xffe) * 8` bytes
+                // the vector, and every place that shrinks it (`DecodeCache::clear_with`:
+                // fence.i, capacity in `page_index` before `fetch_slow` sets them again) or
+                // changes translation (`mmu_context_changed`, `tlb_validate`) resets
+                // `fetch_vpn` to `NO_TAG`, which no `pc >> 12` equals. The slot of parcel `(pc & 0xffe) / 2` is `(pc & 0xffe) * 8` bytes
                 // into the page (16-byte slots), below `SLOTS_PER_PAGE * 16`.
                 // Measured hot path: the page address does not depend on `pc`, so the only
                 // work between `pc` and the load is one `and` (a short pc → fetch → pc chain).
@@ -241,7 +253,7 @@ impl Hart {
                     if t.cause == CSR_STEP {
                         // Retired before this instruction: all steps but this one and traps.
                         self.instret = base.wrapping_add(budget - left - 1 - traps);
-                        match self.exec_csr_step(insn, pc) {
+                        match self.exec_csr_step(bus, insn, pc) {
                             Ok(next) => {
                                 pc = next;
                                 // A write to minstret set it to its value minus one.
@@ -302,7 +314,7 @@ impl Hart {
         let slot = (pc as usize & 0xfff) >> 1;
         let in_ram = bus.ram.offset_of(pa_page, 0x1000).is_some();
         let index = if in_ram {
-            let index = self.dcache.page_index(pa_page);
+            let index = self.dcache.page_index(&bus.ram, pa_page);
             self.fetch_vpn = pc >> 12;
             self.fetch_base = index * SLOTS_PER_PAGE;
             let packed = self.dcache.insns[self.fetch_base + slot];
@@ -362,7 +374,13 @@ impl Hart {
 
     /// Sv39 page-table walks done (TLB misses), since reset.
     pub fn tlb_misses(&self) -> u64 {
-        self.tlb_misses
+        self.tlb.misses
+    }
+
+    /// TLB lookups that hit (loads, stores, and fetches from a new code page under
+    /// translation), since reset.
+    pub fn tlb_hits(&self) -> u64 {
+        self.tlb.hits
     }
 
     /// Instructions decoded into the decode cache (decode-cache misses), since reset. Hits are

@@ -451,4 +451,56 @@ mod tests {
         let rw = Blk::new(Disk::from_bytes(vec![0; 512]));
         assert_eq!(rw.features() & VIRTIO_BLK_F_RO, 0);
     }
+
+    /// Through the queue, on a file: when the used ring shows a write complete, its data is in
+    /// the file (another reader of the file sees it); a FLUSH completes after an fdatasync.
+    #[test]
+    fn completed_writes_are_in_the_file_and_flush_syncs() {
+        use super::super::queue::{VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.img");
+        std::fs::write(&path, vec![0u8; 4096]).unwrap();
+        let mut blk = Blk::new(Disk::open(&path, DiskMode::WriteThrough).unwrap());
+        let mut ram = Ram::new(BASE, 0x10000);
+        let mut q = Virtqueue {
+            num: 8,
+            ready: true,
+            desc: BASE + 0x8000,
+            driver: BASE + 0x9000,
+            device: BASE + 0xa000,
+            ..Default::default()
+        };
+        let desc = |ram: &mut Ram, i: u64, addr: u64, len: u32, flags: u16, next: u16| {
+            let at = BASE + 0x8000 + 16 * i;
+            ram.write(at, 8, addr).unwrap();
+            ram.write(at + 8, 4, len as u64).unwrap();
+            ram.write(at + 12, 2, flags as u64).unwrap();
+            ram.write(at + 14, 2, next as u64).unwrap();
+        };
+        // OUT of sector 3 (0x5a bytes), then FLUSH.
+        header(&mut ram, BASE, VIRTIO_BLK_T_OUT, 3);
+        ram.write_bytes(BASE + 0x1000, &[0x5a; 512]).unwrap();
+        desc(&mut ram, 0, BASE, 16, VIRTQ_DESC_F_NEXT, 1);
+        desc(&mut ram, 1, BASE + 0x1000, 512, VIRTQ_DESC_F_NEXT, 2);
+        desc(&mut ram, 2, BASE + 0x3000, 1, VIRTQ_DESC_F_WRITE, 0);
+        header(&mut ram, BASE + 0x100, VIRTIO_BLK_T_FLUSH, 0);
+        desc(&mut ram, 3, BASE + 0x100, 16, VIRTQ_DESC_F_NEXT, 4);
+        desc(&mut ram, 4, BASE + 0x3001, 1, VIRTQ_DESC_F_WRITE, 0);
+        ram.write(q.driver + 4, 2, 0).unwrap();
+        ram.write(q.driver + 2, 2, 1).unwrap();
+        assert!(blk.process_queue(0, &mut q, &mut ram).unwrap());
+        assert_eq!(ram.read(q.device + 2, 2).unwrap(), 1, "used ring advanced");
+        assert_eq!(ram.read(BASE + 0x3000, 1).unwrap(), 0);
+        assert_eq!(
+            std::fs::read(&path).unwrap()[3 * 512..4 * 512],
+            [0x5a; 512],
+            "a write the guest sees complete is in the file"
+        );
+        assert_eq!(blk.disk.syncs(), 0);
+        ram.write(q.driver + 6, 2, 3).unwrap();
+        ram.write(q.driver + 2, 2, 2).unwrap();
+        assert!(blk.process_queue(0, &mut q, &mut ram).unwrap());
+        assert_eq!(ram.read(BASE + 0x3001, 1).unwrap(), 0);
+        assert_eq!(blk.disk.syncs(), 1, "FLUSH ended in fdatasync");
+    }
 }

@@ -47,6 +47,7 @@ pub struct Disk {
     path: Option<PathBuf>,
     warning: Option<String>,
     read_only: bool,
+    syncs: u64,
     /// The locked file of an overlay (the lock lives as long as the open file).
     _lock: Option<File>,
 }
@@ -233,6 +234,7 @@ impl Disk {
             path: Some(path.to_path_buf()),
             warning,
             read_only: mode == DiskMode::ReadOnly,
+            syncs: 0,
             _lock: lock_file,
         })
     }
@@ -247,6 +249,7 @@ impl Disk {
             sectors: len / SECTOR_SIZE,
             path: None,
             read_only: false,
+            syncs: 0,
             _lock: None,
         }
     }
@@ -327,9 +330,18 @@ impl Disk {
     /// Make written data durable: `fdatasync` for a file; nothing for memory.
     pub fn flush(&mut self) -> std::io::Result<()> {
         match &mut self.backing {
-            Backing::File(f) if !self.read_only => f.sync_data(),
+            Backing::File(f) if !self.read_only => {
+                f.sync_data()?;
+                self.syncs += 1;
+                Ok(())
+            }
             _ => Ok(()),
         }
+    }
+
+    /// How many `fdatasync` calls [`Disk::flush`] has completed on the file.
+    pub fn syncs(&self) -> u64 {
+        self.syncs
     }
 }
 
