@@ -3,11 +3,12 @@
 //! 1. A nested `cargo build --release` in `../guest-kernel` (its own workspace, target
 //!    `riscv64imac-unknown-none-elf`) builds the `kernel` binary and every binary of the `user`
 //!    crate into `$OUT_DIR/guest-target`, and the `kernel` with `--features eager-fork` into
-//!    `$OUT_DIR/guest-target-eager` (a separate target dir, so both kernels coexist).
+//!    `$OUT_DIR/guest-target-eager` (a separate target dir, so both kernels coexist), and with
+//!    `--features odf` (on-demand fork) into `$OUT_DIR/guest-target-odf`.
 //! 2. The host `mkfs` library packs the user programs (each under its binary name) and a README
 //!    into an xv6-format file system.
 //!
-//! Outputs, all in `$OUT_DIR`: `kernel.img` and `kernel-eager.img` (ELF), `fs.img` (raw disk
+//! Outputs, all in `$OUT_DIR`: `kernel.img`, `kernel-eager.img`, `kernel-odf.img` (ELF), `fs.img` (raw disk
 //! image) and `user_programs.rs` (the list of program names, included by `src/lib.rs`).
 //!
 //! The nested cargo runs with the environment of the outer build cleaned (RUSTFLAGS,
@@ -83,6 +84,16 @@ fn build() -> Result<(), String> {
     )?;
     let kernel_eager = artifact(&eager, "kernel", "kernel")?;
     copy_if_changed(&kernel_eager, &out_dir.join("kernel-eager.img"))?;
+
+    let odf_dir = out_dir.join("guest-target-odf");
+    let odf = guest_cargo_build(
+        &cargo,
+        &guest_dir,
+        &odf_dir,
+        &["-p", "kernel", "--features", "kernel/odf"],
+    )?;
+    let kernel_odf = artifact(&odf, "kernel", "kernel")?;
+    copy_if_changed(&kernel_odf, &out_dir.join("kernel-odf.img"))?;
 
     // Every binary of the user crate, sorted by name so fs.img is reproducible. The programs
     // with their symbols go to OUT_DIR/user/ (for gdb); fs.img gets them stripped.

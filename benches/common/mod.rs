@@ -173,8 +173,14 @@ pub struct Guest {
 impl Guest {
     /// Build the machine (`harts` harts, 128 MiB) with `kernel` loaded; does not run it.
     pub fn new(kernel: &[u8], harts: usize) -> Guest {
+        Guest::new_with_ram(kernel, harts, MachineConfig::default().ram_size)
+    }
+
+    /// Like [`Guest::new`] with `ram_size` bytes of RAM.
+    pub fn new_with_ram(kernel: &[u8], harts: usize, ram_size: u64) -> Guest {
         let mut machine = Machine::new(MachineConfig {
             harts,
+            ram_size,
             ..Default::default()
         })
         .expect("machine config");

@@ -163,7 +163,9 @@ impl BootPlan {
     /// after `emu-cli images --export .`) gets the bundled fs.img as an in-memory overlay, as
     /// when no KERNEL is given; the banner says so.
     pub fn give_bundled_kernel_its_disk(&mut self, kernel: &[u8]) {
-        let bundled = kernel == images::KERNEL_IMG || kernel == images::KERNEL_EAGER_IMG;
+        let bundled = kernel == images::KERNEL_IMG
+            || kernel == images::KERNEL_EAGER_IMG
+            || kernel == images::KERNEL_ODF_IMG;
         if bundled && self.disk == DiskSource::None && matches!(self.kernel, KernelSource::File(_))
         {
             self.disk = DiskSource::BundledOverlay;
@@ -433,7 +435,11 @@ mod tests {
 
     #[test]
     fn a_copy_of_a_bundled_kernel_gets_the_bundled_disk() {
-        for image in [images::KERNEL_IMG, images::KERNEL_EAGER_IMG] {
+        for image in [
+            images::KERNEL_IMG,
+            images::KERNEL_EAGER_IMG,
+            images::KERNEL_ODF_IMG,
+        ] {
             let mut p = plan(&["kernel.img"]).unwrap();
             p.give_bundled_kernel_its_disk(image);
             assert_eq!(p.disk, DiskSource::BundledOverlay);

@@ -127,6 +127,7 @@ fn images_command(args: &ImagesArgs) -> anyhow::Result<()> {
                 "kernel-eager.img  {}",
                 images::kernel_eager_path().display()
             );
+            println!("kernel-odf.img    {}", images::kernel_odf_path().display());
             println!("fs.img            {}", images::fs_path().display());
             let user = images::user_program_path("");
             println!(

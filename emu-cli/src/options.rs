@@ -261,7 +261,7 @@ pub struct QemuArgs {
 /// `emu-cli images [--export DIR]`.
 #[derive(Debug, Args, Clone)]
 pub struct ImagesArgs {
-    /// Copy kernel.img, kernel-eager.img and fs.img into DIR (created if missing).
+    /// Copy kernel.img, kernel-eager.img, kernel-odf.img and fs.img into DIR (created if missing).
     #[arg(long, value_name = "DIR")]
     pub export: Option<PathBuf>,
 }

@@ -311,6 +311,11 @@ fn images_are_listed_and_exported() {
         stdout(&o)
     );
     assert!(stdout(&o).contains(s(images::fs_path())), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains(s(images::kernel_odf_path())),
+        "{}",
+        stdout(&o)
+    );
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("exported");
     let o = emu_cli()
@@ -326,6 +331,10 @@ fn images_are_listed_and_exported() {
     assert_eq!(
         std::fs::read(out.join("kernel-eager.img")).unwrap(),
         images::KERNEL_EAGER_IMG
+    );
+    assert_eq!(
+        std::fs::read(out.join("kernel-odf.img")).unwrap(),
+        images::KERNEL_ODF_IMG
     );
     assert_eq!(std::fs::read(out.join("fs.img")).unwrap(), images::FS_IMG);
 }

@@ -4,10 +4,12 @@
 //! |--------------------|-------------------------------------------------------------------|
 //! | [`KERNEL_IMG`]     | the xv6-style kernel with copy-on-write `fork()` (RISC-V ELF)     |
 //! | [`KERNEL_EAGER_IMG`] | the same kernel built with `--features eager-fork`: xv6's copying `uvmcopy`, the baseline of the fork benches |
+//! | [`KERNEL_ODF_IMG`] | the kernel built with `--features odf`: on-demand fork, COW that also shares last-level page-table pages |
 //! | [`FS_IMG`]         | an xv6-format file system (raw disk image, 1024-byte blocks) holding every user program and a `README` |
 //!
 //! Each image is available as bytes (embedded in the binary with `include_bytes!`) and as a
-//! file path in cargo's build directory ([`kernel_path`], [`kernel_eager_path`], [`fs_path`]),
+//! file path in cargo's build directory ([`kernel_path`], [`kernel_eager_path`],
+//! [`kernel_odf_path`], [`fs_path`]),
 //! for tools that want a file such as `qemu-system-riscv64`. The paths stay valid while the
 //! `target/` directory that built them exists; to keep copies elsewhere use [`export`] or
 //! `emu-cli images --export DIR`. `emu-cli images` prints the paths.
@@ -26,6 +28,9 @@ pub const KERNEL_IMG: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/kernel.i
 /// The eager-copy kernel (`--features eager-fork`): an RV64 ELF executable linked at 0x8000_0000.
 pub const KERNEL_EAGER_IMG: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/kernel-eager.img"));
 
+/// The on-demand-fork kernel (`--features odf`): an RV64 ELF executable linked at 0x8000_0000.
+pub const KERNEL_ODF_IMG: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/kernel-odf.img"));
+
 /// The file system: a raw xv6-format disk image holding `README` and every user program.
 pub const FS_IMG: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/fs.img"));
 
@@ -42,6 +47,11 @@ pub fn kernel_eager_path() -> &'static Path {
     Path::new(concat!(env!("OUT_DIR"), "/kernel-eager.img"))
 }
 
+/// Path of the file holding [`KERNEL_ODF_IMG`].
+pub fn kernel_odf_path() -> &'static Path {
+    Path::new(concat!(env!("OUT_DIR"), "/kernel-odf.img"))
+}
+
 /// Path of the file holding [`FS_IMG`].
 pub fn fs_path() -> &'static Path {
     Path::new(concat!(env!("OUT_DIR"), "/fs.img"))
@@ -53,16 +63,18 @@ pub fn user_program_path(name: &str) -> std::path::PathBuf {
     Path::new(concat!(env!("OUT_DIR"), "/user")).join(name)
 }
 
-/// The bundled images as `(file name, bytes)`: `kernel.img`, `kernel-eager.img`, `fs.img`.
-pub fn all() -> [(&'static str, &'static [u8]); 3] {
+/// The bundled images as `(file name, bytes)`: `kernel.img`, `kernel-eager.img`,
+/// `kernel-odf.img`, `fs.img`.
+pub fn all() -> [(&'static str, &'static [u8]); 4] {
     [
         ("kernel.img", KERNEL_IMG),
         ("kernel-eager.img", KERNEL_EAGER_IMG),
+        ("kernel-odf.img", KERNEL_ODF_IMG),
         ("fs.img", FS_IMG),
     ]
 }
 
-/// Writes the three images into `dir` (created if missing) under the names of [`all`] and
+/// Writes the four images into `dir` (created if missing) under the names of [`all`] and
 /// returns their paths.
 ///
 /// # Errors
@@ -98,6 +110,7 @@ mod tests {
     fn kernels_are_riscv64_elf_files() {
         assert_riscv64_elf(KERNEL_IMG);
         assert_riscv64_elf(KERNEL_EAGER_IMG);
+        assert_riscv64_elf(KERNEL_ODF_IMG);
     }
 
     #[test]
@@ -107,6 +120,7 @@ mod tests {
             std::fs::read(kernel_eager_path()).unwrap(),
             KERNEL_EAGER_IMG
         );
+        assert_eq!(std::fs::read(kernel_odf_path()).unwrap(), KERNEL_ODF_IMG);
         assert_eq!(std::fs::read(fs_path()).unwrap(), FS_IMG);
     }
 
@@ -137,7 +151,7 @@ mod tests {
     fn export_writes_every_image() {
         let dir = std::env::temp_dir().join(format!("rvcow-images-export-{}", std::process::id()));
         let paths = export(&dir).unwrap();
-        assert_eq!(paths.len(), 3);
+        assert_eq!(paths.len(), 4);
         for ((name, bytes), path) in all().iter().zip(&paths) {
             assert_eq!(path.file_name().unwrap(), *name);
             assert_eq!(&std::fs::read(path).unwrap(), bytes);

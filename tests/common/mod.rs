@@ -23,9 +23,15 @@ impl Guest {
     /// Boot `kernel` (ELF bytes) with the bundled fs.img as an in-memory overlay on `harts` harts,
     /// and wait for the first `$ ` prompt.
     pub fn boot(kernel: &[u8], harts: usize, seed: Option<u64>) -> Guest {
+        Guest::boot_with_ram(kernel, harts, seed, MachineConfig::default().ram_size)
+    }
+
+    /// Like [`Guest::boot`] with `ram_size` bytes of RAM (`emu-cli boot --mem`).
+    pub fn boot_with_ram(kernel: &[u8], harts: usize, seed: Option<u64>, ram_size: u64) -> Guest {
         let mut machine = Machine::new(MachineConfig {
             harts,
             seed,
+            ram_size,
             ..Default::default()
         })
         .expect("machine config");

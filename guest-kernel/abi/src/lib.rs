@@ -97,7 +97,8 @@ pub struct Stat {
     pub size: u64,
 }
 
-/// Kernel copy-on-write counters returned by `SYS_COWSTAT`: 40 bytes, C layout.
+/// Kernel copy-on-write counters returned by `SYS_COWSTAT`: 72 bytes, C layout. The last three
+/// count shared page-table pages and stay 0 except on the on-demand-fork kernel (`odf`).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CowStat {
@@ -111,6 +112,15 @@ pub struct CowStat {
     pub pages_shared: u64,
     /// Free physical pages.
     pub free_pages: u64,
+    /// Physical pages the allocator manages (RAM from the device tree after the kernel image).
+    pub total_pages: u64,
+    /// Last-level page-table pages shared between parent and child by fork (one per 2 MiB
+    /// region each time fork shares it).
+    pub leaf_tables_shared: u64,
+    /// Shared last-level page-table pages unshared by copying (writer's own copy made).
+    pub leaf_tables_copied: u64,
+    /// Shared last-level page-table pages unshared by taking them over (last reference).
+    pub leaf_tables_taken_over: u64,
 }
 
 /// On-disk file-system format (xv6 kernel/fs.h). All integers little-endian.

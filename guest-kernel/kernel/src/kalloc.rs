@@ -1,14 +1,18 @@
 //! Physical page allocator with per-page reference counts for copy-on-write fork
-//! (xv6 kalloc.c plus the COW lab's counts).
+//! (xv6 kalloc.c plus the COW lab's counts), sized at boot to the RAM the device tree reports.
 //!
-//! Every page between the end of the kernel image and PHYSTOP is either on the free list
-//! (count 0) or referenced by `count` owners (page tables mapping it, or kernel users).
-//! `kalloc` hands out a page with count 1, `krefinc` adds an owner (COW fork), `kfree` drops
-//! one and returns the page to the free list when the count reaches 0. Counts, the free list
-//! and the statistics are all guarded by one lock, so concurrent fork/exit/fault on any number
-//! of harts neither loses nor double-counts a reference.
+//! RAM from the end of the kernel image to `phystop()`: first the reference-count table (one
+//! u16 per page of RAM), then the pages handed out. A page is free (count 0) — on the free
+//! list, or at or above `fresh`, the first page never handed out — or referenced by `count`
+//! owners (page tables mapping it, or kernel users). Pages from `fresh` up are handed out in
+//! order once the free list is empty, so boot costs nothing per page and a big RAM is only
+//! touched as it is used. `kalloc` hands out a page with count
+//! 1, `krefinc` adds an owner (COW fork), `kfree` drops one and frees the page when the count
+//! reaches 0. Counts, the free list, `fresh` and the statistics are all guarded by one lock,
+//! so concurrent fork/exit/fault on any number of harts neither loses nor double-counts a
+//! reference.
 
-use crate::memlayout::{KERNBASE, PHYSTOP};
+use crate::memlayout::{phystop, KERNBASE};
 use crate::riscv::{pgroundup, PGSIZE};
 use crate::spinlock::{acquire, release, Spinlock};
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -18,8 +22,6 @@ extern "C" {
     static end: u8;
 }
 
-const NPAGES: usize = (PHYSTOP - KERNBASE) / PGSIZE;
-
 struct Run {
     next: *mut Run,
 }
@@ -27,18 +29,29 @@ struct Run {
 struct Kmem {
     lock: Spinlock,
     freelist: *mut Run,
+    /// First page never handed out; [fresh, phystop) are free and not on the list.
+    fresh: usize,
+    /// End of the managed RAM (phystop(), page-aligned).
+    top: usize,
+    /// Pages on the free list plus pages above `fresh`.
     nfree: u64,
+    /// Pages the allocator manages (from the first page after the table to `top`).
+    ntotal: u64,
     /// Pages whose count is above 1.
     nshared: u64,
-    refcnt: [u16; NPAGES],
+    /// Reference counts, one per page of RAM from KERNBASE (in RAM right after the kernel).
+    refcnt: *mut u16,
 }
 
 static mut KMEM: Kmem = Kmem {
     lock: Spinlock::new("kmem"),
     freelist: core::ptr::null_mut(),
+    fresh: 0,
+    top: 0,
     nfree: 0,
+    ntotal: 0,
     nshared: 0,
-    refcnt: [0; NPAGES],
+    refcnt: core::ptr::null_mut(),
 };
 
 /// COW faults handled (store page faults on PTE_COW pages).
@@ -53,12 +66,16 @@ fn kmem() -> *mut Kmem {
     &raw mut KMEM
 }
 
-/// Reference-count index of page `pa`; panics if pa is not a page of RAM.
-fn pa_index(pa: usize) -> usize {
-    if !pa.is_multiple_of(PGSIZE) || !(KERNBASE..PHYSTOP).contains(&pa) {
+/// Reference-count slot of page `pa`; panics if pa is not a page of RAM.
+fn refslot(pa: usize) -> *mut u16 {
+    let k = kmem();
+    // SAFETY: `top` and `refcnt` are written once by kinit, before any other call.
+    let (top, table) = unsafe { ((*k).top, (*k).refcnt) };
+    if !pa.is_multiple_of(PGSIZE) || !(KERNBASE..top).contains(&pa) {
         panic!("kalloc: bad physical address {:#x}", pa);
     }
-    (pa - KERNBASE) / PGSIZE
+    // SAFETY: the table has one slot per page of [KERNBASE, top).
+    unsafe { table.add((pa - KERNBASE) / PGSIZE) }
 }
 
 /// First address after the kernel image.
@@ -66,27 +83,26 @@ fn end_addr() -> usize {
     &raw const end as usize
 }
 
-/// Puts every page from the end of the kernel to PHYSTOP on the free list.
+/// Places the reference-count table (zeroed) right after the kernel image, sized to RAM
+/// (`phystop()`), and makes every page from the table's end to `phystop()` free.
 pub fn kinit() {
-    freerange(end_addr(), PHYSTOP);
-}
-
-/// Puts the whole pages in [pa_start, pa_end) on the free list with count 0. Unlike kfree it
-/// does not fill them with junk: 32768 page fills would dominate boot time.
-fn freerange(pa_start: usize, pa_end: usize) {
+    let top = phystop();
+    let npages = (top - KERNBASE) / PGSIZE;
+    let table = pgroundup(end_addr());
+    let first = pgroundup(table + npages * core::mem::size_of::<u16>());
+    if first >= top {
+        panic!("kinit: {} bytes of RAM hold no free page", top - KERNBASE);
+    }
     let k = kmem();
-    let mut p = pgroundup(pa_start);
-    // SAFETY: KMEM fields are guarded by KMEM.lock; the pages are unused RAM.
+    // SAFETY: boot, hart 0 only; the table's pages are unused RAM.
     unsafe {
+        core::ptr::write_bytes(table as *mut u16, 0, npages);
         acquire(&(*k).lock);
-        while p + PGSIZE <= pa_end {
-            (*k).refcnt[pa_index(p)] = 0;
-            let r = p as *mut Run;
-            (*r).next = (*k).freelist;
-            (*k).freelist = r;
-            (*k).nfree += 1;
-            p += PGSIZE;
-        }
+        (*k).refcnt = table as *mut u16;
+        (*k).top = top;
+        (*k).fresh = first;
+        (*k).nfree = ((top - first) / PGSIZE) as u64;
+        (*k).ntotal = (*k).nfree;
         release(&(*k).lock);
     }
 }
@@ -97,16 +113,16 @@ pub fn kfree(pa: usize) {
     if pa < end_addr() {
         panic!("kfree {:#x}", pa);
     }
-    let i = pa_index(pa);
+    let slot = refslot(pa);
     let k = kmem();
-    // SAFETY: KMEM fields are guarded by KMEM.lock.
+    // SAFETY: KMEM fields and the counts are guarded by KMEM.lock.
     unsafe {
         acquire(&(*k).lock);
-        let c = (*k).refcnt[i];
+        let c = *slot;
         if c == 0 {
             panic!("kfree: page {:#x} already free", pa);
         }
-        (*k).refcnt[i] = c - 1;
+        *slot = c - 1;
         if c == 2 {
             (*k).nshared -= 1;
         }
@@ -122,6 +138,34 @@ pub fn kfree(pa: usize) {
         (*k).freelist = r;
         (*k).nfree += 1;
         release(&(*k).lock);
+    }
+}
+
+/// Drops one reference to the page at `pa` only if others remain: returns true if it did
+/// (count was above 1), false — changing nothing — if the caller holds the only reference.
+/// The check and the drop are one step under the allocator lock, so of several owners
+/// dropping at once on different harts exactly one sees false and must free the page's
+/// contents itself (on-demand fork: the last owner of a shared page-table page).
+#[cfg(feature = "odf")]
+pub fn kfree_if_shared(pa: usize) -> bool {
+    let slot = refslot(pa);
+    let k = kmem();
+    // SAFETY: KMEM fields and the counts are guarded by KMEM.lock.
+    unsafe {
+        acquire(&(*k).lock);
+        let c = *slot;
+        if c == 0 {
+            panic!("kfree_if_shared: page {:#x} is free", pa);
+        }
+        let shared = c > 1;
+        if shared {
+            *slot = c - 1;
+            if c == 2 {
+                (*k).nshared -= 1;
+            }
+        }
+        release(&(*k).lock);
+        shared
     }
 }
 
@@ -142,31 +186,35 @@ pub fn kalloc_nofill() -> Option<usize> {
     unsafe {
         acquire(&(*k).lock);
         let r = (*k).freelist;
-        if !r.is_null() {
+        let pa = if !r.is_null() {
             (*k).freelist = (*r).next;
-            (*k).nfree -= 1;
-            (*k).refcnt[pa_index(r as usize)] = 1;
-        }
-        release(&(*k).lock);
-        if r.is_null() {
+            r as usize
+        } else if (*k).fresh < (*k).top {
+            (*k).fresh += PGSIZE;
+            (*k).fresh - PGSIZE
+        } else {
+            release(&(*k).lock);
             return None;
-        }
-        Some(r as usize)
+        };
+        (*k).nfree -= 1;
+        *refslot(pa) = 1;
+        release(&(*k).lock);
+        Some(pa)
     }
 }
 
 /// Adds a reference to the allocated page at `pa` (a COW fork mapping it once more).
 pub fn krefinc(pa: usize) {
-    let i = pa_index(pa);
+    let slot = refslot(pa);
     let k = kmem();
-    // SAFETY: KMEM fields are guarded by KMEM.lock.
+    // SAFETY: KMEM fields and the counts are guarded by KMEM.lock.
     unsafe {
         acquire(&(*k).lock);
-        let c = (*k).refcnt[i];
+        let c = *slot;
         if c == 0 || c == u16::MAX {
             panic!("krefinc: count {} for {:#x}", c, pa);
         }
-        (*k).refcnt[i] = c + 1;
+        *slot = c + 1;
         if c == 1 {
             (*k).nshared += 1;
         }
@@ -174,14 +222,38 @@ pub fn krefinc(pa: usize) {
     }
 }
 
-/// Current reference count of the page at `pa` (a snapshot).
-pub fn krefcount(pa: usize) -> u16 {
-    let i = pa_index(pa);
+/// Adds a reference to the page each valid PTE of a leaf page-table page maps (on-demand
+/// fork copying a shared leaf page), under one hold of the lock.
+#[cfg(feature = "odf")]
+pub fn krefinc_ptes(ptes: &[u64; 512]) {
+    use crate::riscv::{pte2pa, PTE_V};
     let k = kmem();
-    // SAFETY: KMEM fields are guarded by KMEM.lock.
+    // SAFETY: KMEM fields and the counts are guarded by KMEM.lock.
     unsafe {
         acquire(&(*k).lock);
-        let c = (*k).refcnt[i];
+        for &e in ptes.iter().filter(|&&e| e & PTE_V != 0) {
+            let slot = refslot(pte2pa(e));
+            let c = *slot;
+            if c == 0 || c == u16::MAX {
+                panic!("krefinc_ptes: count {} for {:#x}", c, pte2pa(e));
+            }
+            *slot = c + 1;
+            if c == 1 {
+                (*k).nshared += 1;
+            }
+        }
+        release(&(*k).lock);
+    }
+}
+
+/// Current reference count of the page at `pa` (a snapshot).
+pub fn krefcount(pa: usize) -> u16 {
+    let slot = refslot(pa);
+    let k = kmem();
+    // SAFETY: KMEM fields and the counts are guarded by KMEM.lock.
+    unsafe {
+        acquire(&(*k).lock);
+        let c = *slot;
         release(&(*k).lock);
         c
     }
@@ -191,17 +263,23 @@ pub fn krefcount(pa: usize) -> u16 {
 pub fn cowstat() -> abi::CowStat {
     let k = kmem();
     // SAFETY: KMEM fields are guarded by KMEM.lock.
-    let (shared, free) = unsafe {
+    let (shared, free, total) = unsafe {
         acquire(&(*k).lock);
-        let r = ((*k).nshared, (*k).nfree);
+        let r = ((*k).nshared, (*k).nfree, (*k).ntotal);
         release(&(*k).lock);
         r
     };
-    abi::CowStat {
+    #[allow(unused_mut)]
+    let mut st = abi::CowStat {
         cow_faults: COW_FAULTS.load(Ordering::Relaxed),
         pages_copied: COW_COPIED.load(Ordering::Relaxed),
         pages_reused: COW_REUSED.load(Ordering::Relaxed),
         pages_shared: shared,
         free_pages: free,
-    }
+        total_pages: total,
+        ..Default::default()
+    };
+    #[cfg(feature = "odf")]
+    crate::odf::stat(&mut st);
+    st
 }

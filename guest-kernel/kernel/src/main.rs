@@ -13,7 +13,9 @@
 //! PTE_W and gain PTE_COW (RSW bit 8) in both page tables, read-only pages stay read-only.
 //! A store fault (scause 15) on a PTE_COW page, or a kernel `copyout` to one, runs
 //! `vm::cow_break`: sole owner → writable again, otherwise copy. With feature `eager-fork`
-//! `uvmcopy` copies as xv6 does. SYS_COWSTAT (22) reports the counters (abi::CowStat).
+//! `uvmcopy` copies as xv6 does. With feature `odf` fork also shares the last-level
+//! page-table pages (on-demand fork, `odf`). SYS_COWSTAT (22) reports the counters
+//! (abi::CowStat). RAM: from the device tree's `/memory` node (`memlayout::raminit`).
 #![no_std]
 #![no_main]
 #![allow(static_mut_refs)]
@@ -24,16 +26,21 @@
 #![allow(clippy::result_unit_err)]
 // `const X_INIT` values only initialise the static tables.
 #![allow(clippy::declare_interior_mutable_const)]
+#[cfg(all(feature = "odf", feature = "eager-fork"))]
+compile_error!("features `odf` and `eager-fork` exclude each other");
 
 pub mod bio;
 pub mod console;
 pub mod exec;
+pub mod fdt;
 pub mod file;
 pub mod fs;
 pub mod kalloc;
 pub mod kernelvec;
 pub mod log;
 pub mod memlayout;
+#[cfg(feature = "odf")]
+pub mod odf;
 pub mod pipe;
 pub mod plic;
 pub mod printf;
@@ -65,6 +72,8 @@ pub extern "C" fn kmain() -> ! {
         println!();
         println!("rvcow kernel is booting");
         println!();
+        // The device tree lies in RAM that kinit hands out: read what we need first.
+        memlayout::raminit(start::DTB.load(Ordering::Relaxed));
         kalloc::kinit();
         vm::kvminit();
         vm::kvminithart();

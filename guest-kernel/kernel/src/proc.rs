@@ -355,6 +355,12 @@ pub fn growproc(n: isize) -> Result<(), ()> {
         } else if n < 0 {
             let dec = n.unsigned_abs();
             let newsz = sz.checked_sub(dec).ok_or(())?;
+            // On-demand fork: a shared leaf page-table page that keeps some mappings must be
+            // copied before the rest go, and that needs memory: fail the sbrk, not later.
+            #[cfg(feature = "odf")]
+            if pgroundup(newsz) < pgroundup(sz) {
+                crate::odf::unshare((*p).pagetable, pgroundup(newsz))?;
+            }
             (*p).sz = uvmdealloc((*p).pagetable, sz, newsz);
         }
     }

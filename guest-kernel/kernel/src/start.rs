@@ -6,6 +6,7 @@
 use crate::riscv::*;
 use crate::trap::TIMER_INTERVAL;
 use abi::param::NCPU;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 /// Boot stack bytes per hart (the scheduler runs on it).
 pub const STACK0_SIZE: usize = 16384;
@@ -21,15 +22,16 @@ core::arch::global_asm!(
     ".section .text.entry, \"ax\"",
     ".globl _entry",
     "_entry:",
+    // a0 (hart id) and a1 (device-tree address) from the boot ROM are passed on to start.
     // Harts beyond NCPU have no stack: park them.
-    "csrr a1, mhartid",
-    "li a0, {ncpu}",
-    "bgeu a1, a0, 2f",
+    "csrr t0, mhartid",
+    "li t1, {ncpu}",
+    "bgeu t0, t1, 2f",
     "la sp, STACK0",
-    "li a0, {size}",
-    "addi a1, a1, 1",
-    "mul a0, a0, a1",
-    "add sp, sp, a0",
+    "li t1, {size}",
+    "addi t0, t0, 1",
+    "mul t1, t1, t0",
+    "add sp, sp, t1",
     "call start",
     "2:",
     "wfi",
@@ -38,9 +40,17 @@ core::arch::global_asm!(
     size = const STACK0_SIZE,
 );
 
-/// M-mode setup on each hart, then `mret` to `main` in S-mode with paging off.
+/// Physical address of the flattened device tree the boot ROM passed in `a1` (0 if none);
+/// `kmain` reads the RAM size from it.
+pub static DTB: AtomicUsize = AtomicUsize::new(0);
+
+/// M-mode setup on each hart, then `mret` to `main` in S-mode with paging off. `dtb` is the
+/// boot ROM's `a1` (QEMU `virt` and rvcow pass the device tree there; `a0` is the hart id).
 #[no_mangle]
-pub extern "C" fn start() -> ! {
+pub extern "C" fn start(_hartid: usize, dtb: usize) -> ! {
+    if r_mhartid() == 0 {
+        DTB.store(dtb, Ordering::Relaxed);
+    }
     // mret goes to S-mode, at main.
     let mut x = r_mstatus();
     x &= !MSTATUS_MPP_MASK;

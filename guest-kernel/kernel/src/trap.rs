@@ -64,6 +64,15 @@ pub extern "C" fn usertrap() -> ! {
         crate::syscall::syscall();
     } else {
         which_dev = devintr();
+        // On-demand fork: the first touch of a region whose leaf page-table page fork
+        // shared (any kind of page fault) resolves it; the access is then retried.
+        #[cfg(feature = "odf")]
+        if which_dev == 0
+            && matches!(scause, 12 | 13 | SCAUSE_STORE_PAGE_FAULT)
+            && crate::odf::fault(unsafe { (*p).pagetable }, stval)
+        {
+            which_dev = 3;
+        }
         if which_dev == 0 {
             if scause == SCAUSE_STORE_PAGE_FAULT {
                 // SAFETY: our own page table.

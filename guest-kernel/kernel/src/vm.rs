@@ -4,10 +4,12 @@
 //!
 //! A page table is identified by the physical address of its root page (`PageTable`).
 
-#[cfg(not(feature = "eager-fork"))]
+#[cfg(not(any(feature = "eager-fork", feature = "odf")))]
 use crate::kalloc::krefinc;
 use crate::kalloc::{kalloc, kalloc_nofill, kfree, krefcount, COW_COPIED, COW_FAULTS, COW_REUSED};
 use crate::memlayout::*;
+#[cfg(feature = "odf")]
+pub use crate::odf::uvmcopy;
 use crate::riscv::*;
 use core::sync::atomic::Ordering;
 
@@ -50,7 +52,7 @@ fn kvmmake() -> PageTable {
     kvmmap(kpgtbl, PLIC, PLIC, PLIC_SIZE, PTE_R | PTE_W);
     let et = etext_addr();
     kvmmap(kpgtbl, KERNBASE, KERNBASE, et - KERNBASE, PTE_R | PTE_X);
-    kvmmap(kpgtbl, et, et, PHYSTOP - et, PTE_R | PTE_W);
+    kvmmap_ram(kpgtbl, et, phystop());
     kvmmap(kpgtbl, TRAMPOLINE, trampoline_addr(), PGSIZE, PTE_R | PTE_X);
     crate::proc::proc_mapstacks(kpgtbl);
     kpgtbl
@@ -68,6 +70,36 @@ pub fn kvminithart() {
     // SAFETY: written once by kvminit before any hart calls this.
     w_satp(make_satp(unsafe { KERNEL_PAGETABLE }));
     sfence_vma();
+}
+
+/// Maps RAM [start, end) one-to-one R+W, with 2 MiB megapages (level-1 leaves) where whole
+/// aligned megapages fit and 4 KiB pages at the ends: a few GiB of RAM then take a few
+/// page-table pages, not thousands. Boot only; panics if memory runs out.
+fn kvmmap_ram(kpgtbl: PageTable, start: usize, end: usize) {
+    const MEGA: usize = PGSIZE * 512;
+    let mstart = start.next_multiple_of(MEGA).min(end);
+    let mend = (end & !(MEGA - 1)).max(mstart);
+    if mstart > start {
+        kvmmap(kpgtbl, start, start, mstart - start, PTE_R | PTE_W);
+    }
+    let mut a = mstart;
+    while a < mend {
+        // SAFETY: `kpgtbl` is the kernel's root page-table page (direct-mapped RAM).
+        let l2 = unsafe { (kpgtbl as *mut u64).add(px(2, a)) };
+        // SAFETY: as above.
+        let l1 = unsafe {
+            if *l2 & PTE_V == 0 {
+                *l2 = pa2pte(zeroed_page().expect("kvmmap_ram: out of memory")) | PTE_V;
+            }
+            (pte2pa(*l2) as *mut u64).add(px(1, a))
+        };
+        // SAFETY: a level-1 entry of the kernel page table, not yet used.
+        unsafe { *l1 = pa2pte(a) | PTE_R | PTE_W | PTE_A | PTE_D | PTE_V };
+        a += MEGA;
+    }
+    if end > mend {
+        kvmmap(kpgtbl, mend, mend, end - mend, PTE_R | PTE_W);
+    }
 }
 
 /// Adds a kernel mapping; panics on failure (boot only).
@@ -89,7 +121,12 @@ pub fn walk(pagetable: PageTable, va: usize, alloc: bool) -> Option<*mut u64> {
         // SAFETY: `pt` is a page-table page (direct-mapped physical memory).
         let pte = unsafe { (pt as *mut u64).add(px(level, va)) };
         // SAFETY: as above.
-        let v = unsafe { *pte };
+        #[allow(unused_mut)]
+        let mut v = unsafe { *pte };
+        #[cfg(feature = "odf")]
+        if level == 1 && crate::odf::is_pending(v) {
+            v = crate::odf::resolve(pte); // a leaf page shared by fork, first use
+        }
         if v & PTE_V != 0 {
             if v & (PTE_R | PTE_W | PTE_X) != 0 {
                 return None; // a superpage leaf: not used for user memory
@@ -107,6 +144,15 @@ pub fn walk(pagetable: PageTable, va: usize, alloc: bool) -> Option<*mut u64> {
     }
     // SAFETY: as above.
     Some(unsafe { (pt as *mut u64).add(px(0, va)) })
+}
+
+/// Like `walk`, for a caller about to change the PTE: on the on-demand-fork kernel the leaf
+/// page-table page for `va` is made private first (`odf::unshare`). None also when that
+/// finds no memory.
+pub fn walk_mut(pagetable: PageTable, va: usize, alloc: bool) -> Option<*mut u64> {
+    #[cfg(feature = "odf")]
+    crate::odf::unshare(pagetable, va).ok()?;
+    walk(pagetable, va, alloc)
 }
 
 /// Physical address of the user page mapping `va`, or None if `va` is not mapped with PTE_U
@@ -139,7 +185,7 @@ pub fn mappages(
     let last = pgrounddown(va + size - 1);
     let mut pa = pa;
     loop {
-        let pte = walk(pagetable, a, true).ok_or(())?;
+        let pte = walk_mut(pagetable, a, true).ok_or(())?;
         // SAFETY: walk returned a PTE inside a page-table page.
         unsafe {
             if *pte & PTE_V != 0 {
@@ -156,14 +202,30 @@ pub fn mappages(
 }
 
 /// Removes `npages` mappings starting at page-aligned `va`, dropping a reference to each
-/// physical page if `do_free`. Pages that are not mapped are skipped.
+/// physical page if `do_free`. Pages that are not mapped are skipped. On the on-demand-fork
+/// kernel a shared leaf page-table page whose mappings all go is just let go of; one that
+/// keeps some is unshared first (growproc does that before a shrink, so this cannot fail
+/// for want of memory).
 pub fn uvmunmap(pagetable: PageTable, va: usize, npages: usize, do_free: bool) {
     if !va.is_multiple_of(PGSIZE) {
         panic!("uvmunmap: not aligned");
     }
-    for i in 0..npages {
-        let a = va + i * PGSIZE;
-        let Some(pte) = walk(pagetable, a, false) else {
+    let end = va + npages * PGSIZE;
+    let mut a = va;
+    while a < end {
+        #[cfg(feature = "odf")]
+        if do_free {
+            if let Some(next) = crate::odf::unmap_shared(pagetable, a, end) {
+                a = next;
+                continue;
+            }
+            if crate::odf::unshare(pagetable, a).is_err() {
+                panic!("uvmunmap: no memory to unshare {:#x}", a);
+            }
+        }
+        let this = a;
+        a += PGSIZE;
+        let Some(pte) = walk(pagetable, this, false) else {
             continue;
         };
         // SAFETY: walk returned a PTE inside a page-table page.
@@ -172,7 +234,7 @@ pub fn uvmunmap(pagetable: PageTable, va: usize, npages: usize, do_free: bool) {
                 continue;
             }
             if pte_flags(*pte) == PTE_V {
-                panic!("uvmunmap: not a leaf");
+                panic!("uvmunmap: not a leaf at {:#x}", this);
             }
             if do_free {
                 kfree(pte2pa(*pte));
@@ -234,6 +296,10 @@ fn freewalk(pagetable: PageTable) {
         let pte = unsafe { (pagetable as *mut u64).add(i) };
         // SAFETY: as above.
         let v = unsafe { *pte };
+        #[cfg(feature = "odf")]
+        if crate::odf::is_pending(v) {
+            panic!("freewalk: shared leaf left");
+        }
         if v & PTE_V != 0 && v & (PTE_R | PTE_W | PTE_X) == 0 {
             freewalk(pte2pa(v));
             // SAFETY: as above.
@@ -264,7 +330,7 @@ pub fn uvmfree(pagetable: PageTable, sz: usize) {
 ///
 /// Walks one leaf page-table page (2 MiB of address space) at a time on both sides instead
 /// of walking from the root for every page.
-#[cfg(not(feature = "eager-fork"))]
+#[cfg(not(any(feature = "eager-fork", feature = "odf")))]
 pub fn uvmcopy(old: PageTable, new: PageTable, sz: usize) -> Result<(), ()> {
     const REGION: usize = PGSIZE * 512;
     let mut va = 0;
@@ -357,7 +423,7 @@ pub fn uvmcopy(old: PageTable, new: PageTable, sz: usize) -> Result<(), ()> {
 
 /// Marks the PTE for `va` not user-accessible (exec's stack guard page).
 pub fn uvmclear(pagetable: PageTable, va: usize) {
-    let pte = walk(pagetable, va, false).expect("uvmclear");
+    let pte = walk_mut(pagetable, va, false).expect("uvmclear");
     // SAFETY: walk returned a PTE inside a page-table page.
     unsafe { *pte &= !PTE_U };
 }
@@ -382,11 +448,14 @@ pub enum CowError {
 /// - Anything else is not a COW page: `NotCow`. No memory: `OutOfMemory` (nothing changed).
 ///
 /// Only the owning process calls this for its page table, so PTE updates do not race; the
-/// reference counts are shared and locked in kalloc. No `sfence.vma` is needed here: while
+/// reference counts are shared and locked in kalloc. On the on-demand-fork kernel the leaf
+/// page-table page is unshared first (`odf::unshare`; no memory: `OutOfMemory`). No `sfence.vma` is needed here: while
 /// in the kernel this hart runs on the kernel page table, the process runs on no other hart,
 /// and the return to user space (`userret`) flushes the TLB around its `satp` write.
 pub fn cow_break(pagetable: PageTable, va: usize) -> Result<usize, CowError> {
     let va0 = pgrounddown(va);
+    #[cfg(feature = "odf")]
+    crate::odf::unshare(pagetable, va0).map_err(|()| CowError::OutOfMemory)?;
     let pte = walk(pagetable, va0, false).ok_or(CowError::NotCow)?;
     // SAFETY: walk returned a PTE inside a page-table page.
     let v = unsafe { *pte };
