@@ -2,6 +2,11 @@
 //! `mkloop.py` (a raw M-mode image run from reset to test-finisher power-off on a fresh
 //! one-hart machine), and the boot of the bundled kernel to the shell's first `$ ` prompt.
 //!
+//! Kernel workloads (`emu/kernel`): the bundled kernel booted and `cowtest` run to the next
+//! prompt, on 1 and 3 harts; with `RVCOW_BENCH_USERTESTS=1` also `usertests -q` (4.6·10⁹
+//! instructions a run: minutes per sample). Each prints one line with instructions, host time
+//! and MIPS before criterion samples it; criterion's "Melem/s" is MIPS there too.
+//!
 //! Run: `cargo bench --bench emu` (`RVCOW_BENCH_TIME=cpu` measures host CPU time, not wall time). The MIPS benches report throughput in elements/s, one element
 //! per retired guest instruction ("Melem/s" = MIPS). The hart-only MIPS (no machine around the
 //! hart, load/store loop under Sv39) is `cargo bench -p emu-core --bench hart`.
@@ -9,8 +14,8 @@
 mod common;
 
 use common::{
-    instret, loop_image, run_loop_image, time_boots_to_prompt, time_loop_runs, Guest, LoopKind,
-    LOOP_OVERHEAD_INSNS,
+    cpu_time_mode, instret, loop_image, run_loop_image, time_boots_to_prompt, time_loop_runs,
+    Guest, LoopKind, Stopwatch, LOOP_OVERHEAD_INSNS,
 };
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::time::{Duration, Instant};
@@ -83,12 +88,58 @@ fn boot(c: &mut Criterion) {
     group.finish();
 }
 
+/// Boot the bundled kernel on `harts` harts, type `command` at the first prompt and run to the
+/// next one; the output must contain `expect`. Returns the instructions retired by all harts
+/// and the host time (wall, or the thread's CPU time under `RVCOW_BENCH_TIME=cpu`) from power-on
+/// to that prompt; building the machine is not timed.
+fn boot_and_run(harts: usize, command: &str, expect: &str) -> (u64, Duration) {
+    let mut g = Guest::new(images::KERNEL_IMG, harts);
+    let t = Stopwatch::start();
+    g.wait_for("$ ", |_, _| {});
+    let out = g.run_command(command);
+    let elapsed = t.elapsed();
+    assert!(out.contains(expect), "{command}:\n{out}");
+    (instret(&g.machine), elapsed)
+}
+
+fn kernel(c: &mut Criterion) {
+    let mut group = c.benchmark_group("emu/kernel");
+    let mut workloads = vec![("cowtest", "ALL COW TESTS PASSED")];
+    if std::env::var("RVCOW_BENCH_USERTESTS").is_ok_and(|v| v == "1") {
+        workloads.push(("usertests -q", "ALL TESTS PASSED"));
+    }
+    let clock = if cpu_time_mode() { "CPU" } else { "wall" };
+    for (command, expect) in workloads {
+        for harts in [1, 3] {
+            let (insns, t) = boot_and_run(harts, command, expect);
+            eprintln!(
+                "emu/kernel: boot + `{command}`, {harts} hart(s): {insns} instructions, {:.3} s {clock} ({:.0} MIPS)",
+                t.as_secs_f64(),
+                insns as f64 / t.as_secs_f64() / 1e6
+            );
+            group.throughput(Throughput::Elements(insns));
+            let name = format!(
+                "{}_{harts}_hart",
+                command.split(' ').next().unwrap_or(command)
+            );
+            group.bench_function(name, |b| {
+                b.iter_custom(|iters| {
+                    (0..iters)
+                        .map(|_| boot_and_run(harts, command, expect).1)
+                        .sum()
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .sample_size(10)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(5));
-    targets = mips, boot
+    targets = mips, boot, kernel
 }
 criterion_main!(benches);

@@ -250,6 +250,11 @@ pub fn run(args: &BootArgs) -> Result<i32> {
             "--halted waits for gdb; add --gdb tcp::PORT or -s (port 1234)"
         ));
     }
+    if args.gdb_port().is_some() && args.expect_timeout.is_some() {
+        return Err(anyhow!(
+            "--expect-timeout is not watched while gdb holds the machine; use --timeout with --gdb"
+        ));
+    }
     let gdb = args.gdb_port().map(gdb::GdbListener::bind).transpose()?;
 
     let stop = Arc::new(StopFlag::new());

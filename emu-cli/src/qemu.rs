@@ -11,8 +11,8 @@
 //! | `-m 128M` / `-m 128` (MiB) / `-m size=…` | `--mem` |
 //! | `-smp N` / `-smp cpus=N` | `--smp N` (QEMU's default 1) |
 //! | `-nographic`, `-serial mon:stdio`, `-serial stdio` | (the console is stdio; Ctrl-A x quits) |
-//! | `-global virtio-mmio.force-legacy=false` / `=true`, neither | `--virtio modern` / `--virtio legacy` (QEMU's default) |
-//! | `-d int`, `-d guest_errors`, `-d unimp` (comma lists) | `--trace traps`, `--trace unimp` |
+//! | `-global virtio-mmio.force-legacy=false\|true` (default true, as QEMU) | `--virtio modern\|legacy` |
+//! | `-d int`, `-d guest_errors`, `-d unimp` | `--trace traps`, `--trace unimp` |
 //! | `-drive file=F,if=none,format=raw,id=ID` + `-device virtio-blk-device,drive=ID,bus=virtio-mmio-bus.0` | `--disk F` |
 //! | `-snapshot`, `-no-reboot` | `--snapshot`, `--no-reboot` |
 //! | `-S`, `-s`, `-gdb tcp::PORT` | `--halted`, `--gdb tcp::1234`, `--gdb tcp::PORT` |
@@ -54,7 +54,7 @@ usage: emu-cli qemu [options]    (rvcow standing in for qemu-system-riscv64)
 -smp N           number of harts (also cpus=N), 1 to 8
 -nographic       no display (the only mode)
 -serial mon:stdio  console on stdio, Ctrl-A x quits (also -serial stdio)
--global virtio-mmio.force-legacy=false  modern virtio-mmio (default: legacy, as QEMU)
+-global virtio-mmio.force-legacy=false|true  modern or legacy (the default) virtio-mmio
 -drive file=FILE,if=none,format=raw,id=ID  a raw disk image
 -device virtio-blk-device,drive=ID,bus=virtio-mmio-bus.0  the disk on virtio-mmio slot 0
 -snapshot        keep disk writes in memory
@@ -62,7 +62,7 @@ usage: emu-cli qemu [options]    (rvcow standing in for qemu-system-riscv64)
 -S               do not start the harts until gdb continues
 -s               shorthand for -gdb tcp::1234
 -gdb tcp::PORT   wait for gdb on 127.0.0.1:PORT
--d int,guest_errors,unimp  log traps (int) and unimplemented accesses to stderr
+-d int|guest_errors|unimp  log traps / unimplemented accesses to stderr
 -help            this list
 -version         version
 --print-wrapper  print a qemu-system-riscv64 wrapper script running emu-cli qemu
@@ -97,8 +97,9 @@ pub fn translate(args: &[String]) -> Result<QemuAction, String> {
     let mut mem = "128M".to_string();
     let mut drives: HashMap<String, String> = HashMap::new();
     let mut disk = None;
-    let mut modern_virtio = false;
-    let mut trace: Vec<&str> = Vec::new();
+    // QEMU's default transport is legacy (force-legacy=true); xv6 since 2022 asks for modern.
+    let mut virtio = "legacy";
+    let mut traces: Vec<&str> = Vec::new();
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let opt = if arg.starts_with("--") && arg.len() > 2 {
@@ -169,8 +170,8 @@ pub fn translate(args: &[String]) -> Result<QemuAction, String> {
             "-global" => {
                 let v = value(opt)?;
                 match v.as_str() {
-                    "virtio-mmio.force-legacy=false" => modern_virtio = true,
-                    "virtio-mmio.force-legacy=true" => modern_virtio = false,
+                    "virtio-mmio.force-legacy=false" => virtio = "modern",
+                    "virtio-mmio.force-legacy=true" => virtio = "legacy",
                     _ => return Err(refuse(&format!("-global {v}"), "not supported")),
                 }
             }
@@ -235,15 +236,15 @@ pub fn translate(args: &[String]) -> Result<QemuAction, String> {
                     let what = match item {
                         "int" => "traps",
                         "guest_errors" | "unimp" => "unimp",
-                        _ => {
-                            return Err(refuse(
-                                &format!("-d {v}"),
-                                &format!("log item {item} not supported; rvcow logs int, guest_errors and unimp"),
-                            ))
-                        }
+                        _ => return Err(refuse(
+                            &format!("-d {v}"),
+                            &format!(
+                                "log item {item} not supported; give int, guest_errors or unimp"
+                            ),
+                        )),
                     };
-                    if !trace.contains(&what) {
-                        trace.push(what);
+                    if !traces.contains(&what) {
+                        traces.push(what);
                     }
                 }
             }
@@ -292,12 +293,9 @@ pub fn translate(args: &[String]) -> Result<QemuAction, String> {
     if let Some(d) = disk {
         argv.extend(["--disk".into(), d]);
     }
-    if !modern_virtio {
-        // QEMU's default transport (xv6 before 2022 expects it).
-        argv.extend(["--virtio".into(), "legacy".into()]);
-    }
-    if !trace.is_empty() {
-        argv.extend(["--trace".into(), trace.join(",")]);
+    argv.extend(["--virtio".into(), virtio.into()]);
+    if !traces.is_empty() {
+        argv.extend(["--trace".into(), traces.join(",")]);
     }
     argv.extend(boot);
     Ok(QemuAction::Boot(argv))
@@ -338,7 +336,7 @@ mod tests {
         );
         assert_eq!(
             a,
-            args("kernel/kernel --bios none --smp 3 --mem 128M --disk fs.img")
+            args("kernel/kernel --bios none --smp 3 --mem 128M --disk fs.img --virtio modern")
         );
     }
 
@@ -351,15 +349,12 @@ mod tests {
         );
         assert_eq!(
             a,
-            args("kernel/kernel --bios none --smp 2 --mem 128M --disk fs.img --halted --gdb tcp::26000")
+            args("kernel/kernel --bios none --smp 2 --mem 128M --disk fs.img --virtio modern --halted --gdb tcp::26000")
         );
         let a = boot("-bios none -kernel k -s -S -snapshot -no-reboot -serial mon:stdio -m 256");
         assert_eq!(
             a,
-            args(
-                "k --bios none --smp 1 --mem 256M --virtio legacy --gdb tcp::1234 --halted \
-                 --snapshot --no-reboot"
-            )
+            args("k --bios none --smp 1 --mem 256M --virtio legacy --gdb tcp::1234 --halted --snapshot --no-reboot")
         );
     }
 
@@ -368,28 +363,24 @@ mod tests {
         let a = boot("--bios fw.elf --kernel Image --initrd rd --append console=ttyS0 -M virt");
         assert_eq!(
             a,
-            args(
-                "Image --bios fw.elf --smp 1 --mem 128M --virtio legacy --initrd rd \
-                 --append console=ttyS0"
-            )
+            args("Image --bios fw.elf --smp 1 --mem 128M --virtio legacy --initrd rd --append console=ttyS0")
         );
     }
 
     #[test]
-    fn legacy_virtio_by_default_and_logs_as_traces() {
+    fn old_xv6_gets_qemus_legacy_virtio_and_logs_map_to_trace() {
+        // xv6 before 2022: no -global, QEMU's default legacy transport.
         let a = boot(
-            "-bios none -kernel k -drive file=f,if=none,id=x -device virtio-blk-device,drive=x \
-             -d int,guest_errors -d unimp",
+            "-machine virt -bios none -kernel kernel/kernel -m 128M -smp 3 -nographic \
+             -drive file=fs.img,if=none,format=raw,id=x0 \
+             -device virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0 -d int,guest_errors,unimp",
         );
         assert_eq!(
             a,
-            args("k --bios none --smp 1 --mem 128M --disk f --virtio legacy --trace traps,unimp")
+            args("kernel/kernel --bios none --smp 3 --mem 128M --disk fs.img --virtio legacy --trace traps,unimp")
         );
-        let a = boot("-bios none -kernel k -global virtio-mmio.force-legacy=true -d int");
-        assert_eq!(
-            a,
-            args("k --bios none --smp 1 --mem 128M --virtio legacy --trace traps")
-        );
+        let a = boot("-bios none -kernel k -global virtio-mmio.force-legacy=true -d unimp");
+        assert!(a.ends_with(&args("--virtio legacy --trace unimp")), "{a:?}");
     }
 
     #[test]
@@ -418,6 +409,7 @@ mod tests {
                 "bus=virtio-mmio-bus.0",
             ),
             ("-bios none -kernel k -drive file=f,if=none,id=x", "not attached"),
+            ("-bios none -kernel k -global virtio-mmio.x=1", "virtio-mmio.x=1"),
             ("-bios none -kernel k -m", "needs a value"),
             ("-bios none", "nothing to boot"),
             ("-bios none -kernel k stray", "stray"),

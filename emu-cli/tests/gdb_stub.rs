@@ -7,6 +7,7 @@
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Host-time safety net for every emu-cli and gdb run.
@@ -16,7 +17,7 @@ struct Emu {
     child: Child,
     port: u16,
     stderr: Receiver<String>,
-    stdout: std::thread::JoinHandle<String>,
+    stdout: Arc<Mutex<Vec<u8>>>,
 }
 
 /// `emu-cli boot --gdb tcp::0 --halted ARGS…`, once it listens.
@@ -40,10 +41,16 @@ fn emu(args: &[&str]) -> Emu {
         }
     });
     let mut out = child.stdout.take().unwrap();
-    let stdout = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
-        s
+    let stdout = Arc::new(Mutex::new(Vec::new()));
+    let sink = stdout.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 1024];
+        while let Ok(n) = out.read(&mut buf) {
+            if n == 0 {
+                return;
+            }
+            sink.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
     });
     let port = loop {
         let line = rx
@@ -67,6 +74,24 @@ fn emu(args: &[&str]) -> Emu {
 }
 
 impl Emu {
+    /// The guest's console output so far.
+    fn output(&self) -> String {
+        String::from_utf8_lossy(&self.stdout.lock().unwrap()).into_owned()
+    }
+
+    /// Wait until the console output contains `pattern`.
+    fn wait_output(&self, pattern: &str) {
+        let start = Instant::now();
+        while !self.output().contains(pattern) {
+            assert!(
+                start.elapsed() < SAFETY,
+                "no {pattern:?} in {}",
+                self.output()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Wait for emu-cli to exit; its status, stdout and the rest of its stderr.
     fn finish(mut self) -> (Option<i32>, String, String) {
         let start = Instant::now();
@@ -80,8 +105,9 @@ impl Emu {
             }
             std::thread::sleep(Duration::from_millis(20));
         };
+        std::thread::sleep(Duration::from_millis(50));
         let err: Vec<String> = self.stderr.try_iter().collect();
-        (status.code(), self.stdout.join().unwrap(), err.join("\n"))
+        (status.code(), self.output(), err.join("\n"))
     }
 }
 
@@ -294,7 +320,9 @@ detach",
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_secs(2));
+    // gdb has connected and continued once the guest prints; then interrupt it while it runs.
+    e.wait_output("hart 2 starting");
+    std::thread::sleep(Duration::from_millis(300));
     let killed = Command::new("kill")
         .args(["-INT", &gdb1.id().to_string()])
         .status()
@@ -309,8 +337,9 @@ detach",
     assert!(out.contains("received signal SIGINT"), "{out}");
     assert!(out.contains("(hart 2 ("), "{out}");
     assert!(out.contains("detached"), "{out}");
-    // The guest runs on; a second gdb connects to the same port, stops it and kills it.
-    std::thread::sleep(Duration::from_millis(500));
+    // The guest runs on (to its shell prompt); a second gdb connects to the same port, stops it
+    // and kills it.
+    e.wait_output("$ ");
     let out = gdb(e.port, "info threads\nkill");
     assert!(out.contains("(hart 0 ("), "reconnect:\n{out}");
     let (status, stdout, err) = e.finish();
@@ -332,7 +361,7 @@ fn timeout_ends_a_run_held_by_gdb() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(124), "halted with no gdb: timeout");
-    // Held by a gdb that is stopped at a breakpoint and idle.
+    // Held by a gdb that keeps the machine stopped and idles.
     let mut child = Command::new(env!("CARGO_BIN_EXE_emu-cli"))
         .args(["boot", "--gdb", "tcp::0", "--halted", "--timeout", "4"])
         .stdin(Stdio::null())
@@ -352,14 +381,11 @@ fn timeout_ends_a_run_held_by_gdb() {
         .unwrap()
         .parse()
         .unwrap();
-    let out = gdb(
-        port,
-        "break kernel::proc::scheduler\ncontinue\nshell sleep 8\ninfo threads",
-    );
+    let out = gdb(port, "info threads\nshell sleep 8\ninfo threads");
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(124), "{out}");
     assert!(start.elapsed() < Duration::from_secs(60));
-    assert!(out.contains("hit Breakpoint 1"), "{out}");
+    assert!(out.contains("(hart 0 (M-mode))"), "{out}");
 }
 
 #[test]
@@ -372,4 +398,12 @@ fn halted_without_gdb_is_refused() {
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("--halted waits for gdb; add --gdb"), "{err}");
+    let o = Command::new(env!("CARGO_BIN_EXE_emu-cli"))
+        .args(["boot", "-s", "--expect", "$ ", "--expect-timeout", "5"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("--expect-timeout is not watched"), "{err}");
 }
