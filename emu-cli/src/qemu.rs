@@ -236,12 +236,14 @@ pub fn translate(args: &[String]) -> Result<QemuAction, String> {
                     let what = match item {
                         "int" => "traps",
                         "guest_errors" | "unimp" => "unimp",
-                        _ => return Err(refuse(
-                            &format!("-d {v}"),
-                            &format!(
+                        _ => {
+                            return Err(refuse(
+                                &format!("-d {v}"),
+                                &format!(
                                 "log item {item} not supported; give int, guest_errors or unimp"
                             ),
-                        )),
+                            ))
+                        }
                     };
                     if !traces.contains(&what) {
                         traces.push(what);

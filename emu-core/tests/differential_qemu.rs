@@ -15,10 +15,10 @@
 mod diffgen;
 mod support;
 
+use support::qemu::run_qemu;
+
 use diffgen::{Sequence, DUMP_WORDS};
-use std::io::Read;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Steps per sequence.
 const STEPS: usize = 48;
@@ -51,57 +51,6 @@ fn seed_and_count() -> (u64, usize) {
     (seed, count)
 }
 
-/// Run `elf` on `qemu-system-riscv64 -machine virt` and return its console output.
-fn run_qemu(name: &str, elf: &[u8]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join(format!("{name}.elf"));
-    std::fs::write(&path, elf).unwrap();
-    let mut child = Command::new("qemu-system-riscv64")
-        .args([
-            "-machine",
-            "virt",
-            "-bios",
-            "none",
-            "-m",
-            "128M",
-            "-nographic",
-        ])
-        .arg("-kernel")
-        .arg(&path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run qemu-system-riscv64: {e}. Install it: apt-get install qemu-system-misc"
-            )
-        });
-    let mut stdout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut out = Vec::new();
-        let _ = stdout.read_to_end(&mut out);
-        out
-    });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("QEMU did not finish {name} within 30 s");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let out = reader.join().unwrap();
-    let mut err = String::new();
-    let _ = child.stderr.take().unwrap().read_to_string(&mut err);
-    assert!(status.success(), "QEMU failed on {name}: {status}\n{err}");
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// Run `elf` on our machine and return its console output.
 fn run_ours(name: &str, elf: &[u8]) -> String {
     use emu_core::machine::RunLimits;
@@ -130,7 +79,7 @@ fn run_ours(name: &str, elf: &[u8]) -> String {
 /// Both machines' dumps of `seqs` (one program).
 fn run_both(name: &str, seqs: &[Sequence]) -> (Vec<Vec<u64>>, Vec<Vec<u64>>) {
     let elf = support::assemble(name, &diffgen::program(seqs));
-    let theirs = diffgen::parse(&run_qemu(name, &elf), seqs.len())
+    let theirs = diffgen::parse(&run_qemu(name, &elf, &[]), seqs.len())
         .unwrap_or_else(|e| panic!("QEMU output of {name}: {e}"));
     let ours = diffgen::parse(&run_ours(name, &elf), seqs.len())
         .unwrap_or_else(|e| panic!("our output of {name}: {e}"));
@@ -467,7 +416,7 @@ fn generator_is_deterministic_and_runs_on_qemu() {
         diffgen::program(&diffgen::generate(8, 5, STEPS))
     );
     let elf = support::assemble("diff-gen", &diffgen::program(&a));
-    let dumps = diffgen::parse(&run_qemu("diff-gen", &elf), a.len()).unwrap();
+    let dumps = diffgen::parse(&run_qemu("diff-gen", &elf, &[]), a.len()).unwrap();
     for dump in &dumps {
         assert_eq!(dump.len(), DUMP_WORDS);
         // x8 and sp still hold the scratch address: the sequence never writes them.
@@ -531,7 +480,7 @@ fn csr_probes_trap_like_qemu() {
             .unwrap_or_else(|| panic!("no probe line in {out:?}"))
             .to_string()
     };
-    let theirs = marks(run_qemu("csr-probes", &elf));
+    let theirs = marks(run_qemu("csr-probes", &elf, &[]));
     let ours = marks(run_ours("csr-probes", &elf));
     let diffs: Vec<String> = CSR_PROBES
         .iter()

@@ -12,74 +12,14 @@
 
 mod support;
 
-use std::io::Read;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use support::qemu::{qemu_present, run_qemu};
+
+use std::time::Duration;
 
 use emu_core::{ExitReason, Machine, MachineConfig, MemoryConsole, RunLimits};
 
 const COMMON: &str = include_str!("guest/common.inc");
 const REGIONS: &str = include_str!("guest/regions.s");
-
-fn qemu_present() -> bool {
-    Command::new("qemu-system-riscv64")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-fn run_qemu(elf: &[u8], legacy: bool) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("regions.elf");
-    std::fs::write(&path, elf).unwrap();
-    let mut cmd = Command::new("qemu-system-riscv64");
-    cmd.args([
-        "-machine",
-        "virt",
-        "-bios",
-        "none",
-        "-m",
-        "128M",
-        "-nographic",
-    ])
-    .args(["-rtc", "base=2024-01-01T00:00:00"]);
-    if !legacy {
-        cmd.args(["-global", "virtio-mmio.force-legacy=false"]);
-    }
-    let mut child = cmd
-        .arg("-kernel")
-        .arg(&path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("qemu-system-riscv64");
-    let mut stdout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut out = Vec::new();
-        let _ = stdout.read_to_end(&mut out);
-        out
-    });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("QEMU did not finish the regions probe within 30 s");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let out = reader.join().unwrap();
-    let mut err = String::new();
-    let _ = child.stderr.take().unwrap().read_to_string(&mut err);
-    assert!(status.success(), "QEMU failed: {status}\n{err}");
-    String::from_utf8_lossy(&out).into_owned()
-}
 
 fn run_ours(elf: &[u8], legacy: bool) -> String {
     let mut m = Machine::new(MachineConfig {
@@ -131,7 +71,17 @@ fn memory_map_matches_qemu_byte_for_byte() {
     let src = format!("{COMMON}{}", REGIONS.replace(".include \"common.inc\"", ""));
     let elf = support::assemble("regions", &src);
     for legacy in [true, false] {
-        let qemu = run_qemu(&elf, legacy);
+        let extra: &[&str] = if legacy {
+            &["-rtc", "base=2024-01-01T00:00:00"]
+        } else {
+            &[
+                "-rtc",
+                "base=2024-01-01T00:00:00",
+                "-global",
+                "virtio-mmio.force-legacy=false",
+            ]
+        };
+        let qemu = run_qemu("regions", &elf, extra);
         let ours = run_ours(&elf, legacy);
         assert!(qemu.ends_with("done\n"), "QEMU output incomplete:\n{qemu}");
         assert!(

@@ -32,6 +32,8 @@ pub struct DecodeCache {
     seen_gen: u64,
     /// Instructions decoded (cache misses).
     pub decodes: u64,
+    /// Times the cache was emptied (page indices given out before are void).
+    pub clears: u64,
 }
 
 impl DecodeCache {
@@ -102,5 +104,6 @@ impl DecodeCache {
         }
         self.pages.clear();
         self.insns.clear();
+        self.clears += 1;
     }
 }

@@ -97,6 +97,7 @@ impl Hart {
         self.tlb_base = self.tlb.base(ctx);
         self.mmu_snapshot = snapshot;
         self.fetch_vpn = NO_TAG;
+        self.fetch_cache_flush();
     }
 
     /// The `sfence.vma` rule (and after a `satp` write): drop the TLB entries that depend on
@@ -104,6 +105,7 @@ impl Hart {
     pub(crate) fn tlb_validate(&mut self, bus: &Bus) {
         if self.tlb.validate(&bus.ram) {
             self.fetch_vpn = NO_TAG;
+            self.fetch_cache_flush();
         }
     }
 

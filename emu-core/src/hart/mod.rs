@@ -36,6 +36,9 @@ pub(crate) const REFETCH: u64 = u64::MAX;
 /// budget, not per instruction in `instret`).
 pub(crate) const CSR_STEP: u64 = u64::MAX - 1;
 
+/// Entries of the hart's recent-code-page cache (`Hart::fetch_cache`).
+const FETCH_CACHE: usize = 64;
+
 /// Why [`Hart::run`] returned to the machine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HartExit {
@@ -103,6 +106,13 @@ pub struct Hart {
     /// of its first slot in `dcache.insns`.
     fetch_vpn: u64,
     fetch_base: usize,
+    /// Code pages recently fetched from in the current translation context: (virtual page,
+    /// `fetch_base`), direct-mapped; `NO_TAG` when empty. Emptied with the context (see
+    /// `mmu_context_changed`, `tlb_validate`) and when the decode cache is emptied
+    /// (`fetch_cache_clears` ≠ `dcache.clears`). Spares `fetch_slow` the translation and the
+    /// page lookup when control returns to a page it left.
+    fetch_cache: [(u64, usize); FETCH_CACHE],
+    fetch_cache_clears: u64,
     /// Something happened that the run loop must look at (exit request, interrupt change).
     attention: bool,
     exit: Option<HartExit>,
@@ -135,6 +145,8 @@ impl Hart {
             dcache: DecodeCache::default(),
             fetch_vpn: NO_TAG,
             fetch_base: 0,
+            fetch_cache: [(NO_TAG, 0); FETCH_CACHE],
+            fetch_cache_clears: 0,
             attention: false,
             exit: None,
             mmu_snapshot: (Privilege::Machine, 0, 0),
@@ -309,14 +321,29 @@ impl Hart {
     #[inline(never)]
     fn fetch_slow(&mut self, bus: &mut Bus) -> Result<PackedInsn, Trap> {
         let pc = self.pc;
+        let slot = (pc as usize & 0xfff) >> 1;
+        let vpn = pc >> 12;
+        if self.dcache.clears != self.fetch_cache_clears {
+            self.fetch_cache_flush();
+            self.fetch_cache_clears = self.dcache.clears;
+        }
+        let (cached_vpn, base) = self.fetch_cache[vpn as usize % FETCH_CACHE];
+        if cached_vpn == vpn {
+            let packed = self.dcache.insns[base + slot];
+            if !packed.is_undecoded() {
+                self.fetch_vpn = vpn;
+                self.fetch_base = base;
+                return Ok(packed);
+            }
+        }
         let pa = self.translate(bus, pc, Access::Fetch)?;
         let pa_page = pa & !0xfff;
-        let slot = (pc as usize & 0xfff) >> 1;
         let in_ram = bus.ram.offset_of(pa_page, 0x1000).is_some();
         let index = if in_ram {
             let index = self.dcache.page_index(&bus.ram, pa_page);
-            self.fetch_vpn = pc >> 12;
+            self.fetch_vpn = vpn;
             self.fetch_base = index * SLOTS_PER_PAGE;
+            self.fetch_cache[vpn as usize % FETCH_CACHE] = (vpn, self.fetch_base);
             let packed = self.dcache.insns[self.fetch_base + slot];
             if !packed.is_undecoded() {
                 return Ok(packed);
@@ -342,6 +369,11 @@ impl Hart {
             }
         }
         Ok(insn.pack())
+    }
+
+    /// Forget the recent code pages (their translation or decode-cache page may have changed).
+    pub(crate) fn fetch_cache_flush(&mut self) {
+        self.fetch_cache = [(NO_TAG, 0); FETCH_CACHE];
     }
 
     /// Read the 16-bit parcel at physical `pa` (virtual `va`, for the access fault).

@@ -5,6 +5,8 @@
 
 use std::process::Command;
 
+pub mod qemu;
+
 /// Assemble `source` (GNU as syntax, RV64GC) and link it with `_start` at 0x8000_0000.
 /// Returns the ELF bytes. Panics with the assembler's message (a test failure) on error, and
 /// with an install hint when the toolchain is missing.
