@@ -265,15 +265,34 @@ fn qemu_and_emu_cli_keep_each_other_out() {
             .flatten()
             .any(|e| std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains("lock:")))
     });
-    let o = emu_cli()
-        .args(["boot", "--disk", &d, "--timeout", "5"])
-        .output()
-        .unwrap();
+    // QEMU opens the image with shared locks and takes its write lock a moment later: every
+    // attempt in between is refused too (as held "for reading"), so try until the write lock
+    // is seen or two seconds pass.
+    let mut attempts = Vec::new();
+    for _ in 0..20 {
+        let o = emu_cli()
+            .args(["boot", "--disk", &d, "--timeout", "5"])
+            .output()
+            .unwrap();
+        let writing = stderr(&o).contains("which is writing it");
+        attempts.push(o);
+        if writing {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let _ = q.kill();
     let _ = q.wait();
     assert!(locked, "QEMU locked the image");
-    let err = stderr(&o);
-    assert_eq!(o.status.code(), Some(1), "{err}");
+    for o in &attempts {
+        let err = stderr(o);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains(&format!("process {pid} (qemu-system-ris)")),
+            "{err}"
+        );
+    }
+    let err = stderr(attempts.last().unwrap());
     assert!(
         err.contains(&format!(
             "process {pid} (qemu-system-ris), which is writing it"

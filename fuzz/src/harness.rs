@@ -50,7 +50,11 @@ pub fn hart(data: &[u8]) {
         b[..r.len()].copy_from_slice(r);
         let v = u64::from_le_bytes(b);
         // Half the registers point into RAM, so loads and stores reach it.
-        h.x[i + 1] = if i % 2 == 0 { v } else { RAM_BASE + v % HART_RAM as u64 };
+        h.x[i + 1] = if i % 2 == 0 {
+            v
+        } else {
+            RAM_BASE + v % HART_RAM as u64
+        };
     }
     for i in 9..32 {
         h.x[i] = RAM_BASE + (i as u64) * 0x1000;
@@ -59,7 +63,10 @@ pub fn hart(data: &[u8]) {
 }
 
 fn u16_at(d: &[u8], i: usize) -> u16 {
-    u16::from_le_bytes([d.get(i).copied().unwrap_or(0), d.get(i + 1).copied().unwrap_or(0)])
+    u16::from_le_bytes([
+        d.get(i).copied().unwrap_or(0),
+        d.get(i + 1).copied().unwrap_or(0),
+    ])
 }
 
 fn u64_at(d: &[u8], i: usize) -> u64 {

@@ -527,7 +527,8 @@ mod tests {
         for i in 0..8 {
             ram.write(BASE + 16 * i, 8, BASE + 0x1000).unwrap();
             ram.write(BASE + 16 * i + 8, 4, 1).unwrap();
-            ram.write(BASE + 16 * i + 12, 2, VIRTQ_DESC_F_WRITE as u64).unwrap();
+            ram.write(BASE + 16 * i + 12, 2, VIRTQ_DESC_F_WRITE as u64)
+                .unwrap();
         }
         // The used index runs 5 ahead of the available one: each completion offers a chain.
         q.next_used = 5;
