@@ -61,6 +61,26 @@ fn eager_fork_kernel_fails_cowtest_simple() {
     assert!(out.contains("simple"), "cowtest did not run simple:\n{out}");
 }
 
+/// cowtest sizes `simple` from the RAM the kernel manages (as the lab sizes it from PHYSTOP), so
+/// with more RAM than the default board's eager fork still cannot pass and COW fork still does.
+#[test]
+fn cowtest_simple_scales_with_ram() {
+    const RAM: u64 = 384 << 20;
+    let mut eager = Guest::boot_with_ram(images::KERNEL_EAGER_IMG, 1, None, RAM);
+    let out = eager.run_command("cowtest", COMMAND_BUDGET);
+    assert!(out.contains("simple"), "cowtest did not run simple:\n{out}");
+    assert!(
+        !out.contains("simple: ok"),
+        "eager fork passed simple with 384 MiB:\n{out}"
+    );
+    let mut cow = Guest::boot_with_ram(images::KERNEL_IMG, 1, None, RAM);
+    let out = cow.run_command("cowtest", COMMAND_BUDGET);
+    assert!(
+        out.contains("ALL COW TESTS PASSED"),
+        "COW fork failed cowtest with 384 MiB:\n{out}"
+    );
+}
+
 #[test]
 fn same_seed_gives_byte_identical_console_output() {
     let run = || {
