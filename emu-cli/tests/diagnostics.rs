@@ -4,12 +4,16 @@
 //! on: the run stops with exit status 126 and a one-line diagnostic; `--trace traps` and
 //! `--trace unimp` show the traps and the accesses.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use assert_cmd::cargo::CommandCargoExt;
+
+mod support;
+
+use support::assemble;
 
 const WEDGE_GUEST: &str = r#"
     .globl _start
@@ -35,37 +39,7 @@ park:
 
 fn guest() -> &'static PathBuf {
     static GUEST: OnceLock<PathBuf> = OnceLock::new();
-    GUEST.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("wedge-guest-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let (src, obj, elf) = (dir.join("w.s"), dir.join("w.o"), dir.join("w.elf"));
-        std::fs::write(&src, WEDGE_GUEST).unwrap();
-        for (tool, args) in [
-            (
-                "riscv64-unknown-elf-as",
-                vec!["-march=rv64imac_zicsr", "-o", s(&obj), s(&src)],
-            ),
-            (
-                "riscv64-unknown-elf-ld",
-                vec!["-Ttext=0x80000000", "-o", s(&elf), s(&obj)],
-            ),
-        ] {
-            let out = Command::new(tool).args(&args).output().unwrap_or_else(|e| {
-                panic!("{tool}: {e} (install binutils-riscv64-unknown-elf; .ci/run does)")
-            });
-            assert!(
-                out.status.success(),
-                "{tool}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        elf
-    })
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
+    GUEST.get_or_init(|| assemble("wedge", WEDGE_GUEST))
 }
 
 fn boot(args: &[&str]) -> (Output, Duration) {

@@ -5,11 +5,15 @@
 //! the interactive terminal — without depending on the xv6 guest.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
 use assert_cmd::cargo::CommandCargoExt;
+
+mod support;
+
+use support::{assemble, link, run_tool, s};
 
 const ECHO_GUEST: &str = r#"
     .section .text
@@ -58,62 +62,17 @@ const GREETING: &str = "echo guest ready\n";
 fn guest() -> &'static (PathBuf, PathBuf, PathBuf) {
     static GUEST: OnceLock<(PathBuf, PathBuf, PathBuf)> = OnceLock::new();
     GUEST.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("echo-guest-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let src = dir.join("echo.s");
-        let obj = dir.join("echo.o");
-        let elf = dir.join("echo.elf");
-        let bin = dir.join("echo.bin");
-        let high = dir.join("echo-high.elf");
-        std::fs::write(&src, ECHO_GUEST).unwrap();
-        run_tool(
-            "riscv64-unknown-elf-as",
-            &["-march=rv64imac_zicsr", "-o", s(&obj), s(&src)],
-        );
-        run_tool(
-            "riscv64-unknown-elf-ld",
-            &[
-                "-N",
-                "-Ttext=0x80000000",
-                "--no-warn-rwx-segments",
-                "-o",
-                s(&elf),
-                s(&obj),
-            ],
-        );
+        let elf = assemble("echo", ECHO_GUEST);
+        let obj = elf.with_extension("o");
+        let bin = elf.with_extension("bin");
+        let high = elf.with_file_name("echo-high.elf");
         run_tool(
             "riscv64-unknown-elf-objcopy",
             &["-O", "binary", s(&elf), s(&bin)],
         );
-        run_tool(
-            "riscv64-unknown-elf-ld",
-            &[
-                "-N",
-                "-Ttext=0x90000000",
-                "--no-warn-rwx-segments",
-                "-o",
-                s(&high),
-                s(&obj),
-            ],
-        );
+        link(&obj, 0x9000_0000, &high);
         (elf, bin, high)
     })
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn run_tool(tool: &str, args: &[&str]) {
-    let out = Command::new(tool).args(args).output().unwrap_or_else(|e| {
-        panic!("{tool}: {e} (install binutils-riscv64-unknown-elf; .ci/run does)")
-    });
-    assert!(
-        out.status.success(),
-        "{tool} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 fn emu_cli() -> Command {

@@ -10,6 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
+mod support;
+
+use support::assemble;
+
 const COUNTDOWN_GUEST: &str = r#"
     .equ UART, 0x10000000          # NS16550A: RBR/THR at +0, LSR at +5 (bit 0: data ready)
     .equ MTIME, 0x0200bff8
@@ -125,48 +129,7 @@ msg_prompt: .asciz "\n=> "
 /// The guest ELF, built once per test run into cargo's per-target temporary directory.
 fn guest() -> &'static PathBuf {
     static GUEST: OnceLock<PathBuf> = OnceLock::new();
-    GUEST.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("countdown-guest-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let (src, obj, elf) = (
-            dir.join("countdown.s"),
-            dir.join("countdown.o"),
-            dir.join("countdown.elf"),
-        );
-        std::fs::write(&src, COUNTDOWN_GUEST).unwrap();
-        tool(
-            "riscv64-unknown-elf-as",
-            &["-march=rv64imac_zicsr", "-o", s(&obj), s(&src)],
-        );
-        tool(
-            "riscv64-unknown-elf-ld",
-            &[
-                "-N",
-                "-Ttext=0x80000000",
-                "--no-warn-rwx-segments",
-                "-o",
-                s(&elf),
-                s(&obj),
-            ],
-        );
-        elf
-    })
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn tool(name: &str, args: &[&str]) {
-    let out = Command::new(name).args(args).output().unwrap_or_else(|e| {
-        panic!("{name}: {e} (install binutils-riscv64-unknown-elf; .ci/run does)")
-    });
-    assert!(
-        out.status.success(),
-        "{name} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    GUEST.get_or_init(|| assemble("countdown", COUNTDOWN_GUEST))
 }
 
 fn boot(args: &[&str]) -> Output {
