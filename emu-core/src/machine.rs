@@ -598,27 +598,35 @@ impl Machine {
                 self.trap_steps[h] = 0;
             }
             ran += n;
-            self.retired[h] += n;
-            self.total_retired += n;
-            if std::mem::take(&mut self.bus.event) {
-                if let Some(reason) = self.handle_event() {
-                    return Err(reason);
-                }
-                self.update_hart_irqs(h);
-            }
-            match exit {
-                HartExit::Budget => break,
-                HartExit::Wfi => {
-                    self.update_hart_irqs(h);
-                    if !self.harts[h].wfi_wakeup() {
-                        self.waiting[h] = true;
-                        break;
-                    }
-                }
-                HartExit::Event => {}
+            let now_waiting = self.after_hart_run(h, exit, n)?;
+            if exit == HartExit::Budget || now_waiting {
+                break;
             }
         }
         Ok(ran)
+    }
+
+    /// What follows every run of hart `h` that retired `n` instructions and stopped with
+    /// `exit`, in the fast loop and the debug round alike: the instruction counts, a device
+    /// event (power-off, reset, interrupt lines), and after `wfi` whether the hart now waits
+    /// (returned: true when it does). A device event that ends the run is the error.
+    fn after_hart_run(&mut self, h: usize, exit: HartExit, n: u64) -> Result<bool, ExitReason> {
+        self.retired[h] += n;
+        self.total_retired += n;
+        if std::mem::take(&mut self.bus.event) {
+            if let Some(reason) = self.handle_event() {
+                return Err(reason);
+            }
+            self.update_hart_irqs(h);
+        }
+        if exit == HartExit::Wfi {
+            self.update_hart_irqs(h);
+            if !self.harts[h].wfi_wakeup() {
+                self.waiting[h] = true;
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// The report for hart `h`, which took [`WEDGE_TRAPS`] traps without retiring.

@@ -14,7 +14,7 @@
 
 use super::{ExitReason, Machine};
 use crate::hart::debug::mem_access;
-use crate::hart::{HartExit, Privilege};
+use crate::hart::Privilege;
 
 /// A register as a debugger names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -412,20 +412,7 @@ impl Machine {
             return Ok(Stepped::Trapped);
         }
         let (exit, n) = self.harts[h].run(&mut self.bus, 1);
-        self.retired[h] += n;
-        self.total_retired += n;
-        if std::mem::take(&mut self.bus.event) {
-            if let Some(reason) = self.handle_event() {
-                return Err(reason);
-            }
-            self.update_hart_irqs(h);
-        }
-        if exit == HartExit::Wfi {
-            self.update_hart_irqs(h);
-            if !self.harts[h].wfi_wakeup() {
-                self.waiting[h] = true;
-            }
-        }
+        self.after_hart_run(h, exit, n)?;
         Ok(if n > 0 {
             Stepped::Retired
         } else {
