@@ -54,6 +54,36 @@ static mut KMEM: Kmem = Kmem {
     refcnt: core::ptr::null_mut(),
 };
 
+impl Kmem {
+    /// One more reference on page `pa`, whose count lives at `slot`; the caller holds `lock`.
+    /// Panics, naming `caller`, on a free page or a count that would overflow.
+    ///
+    /// # Safety
+    /// `slot` is `refslot(pa)` and `self.lock` is held.
+    unsafe fn incref(&mut self, slot: *mut u16, pa: usize, caller: &str) {
+        let c = *slot;
+        if c == 0 || c == u16::MAX {
+            panic!("{}: count {} for {:#x}", caller, c, pa);
+        }
+        *slot = c + 1;
+        if c == 1 {
+            self.nshared += 1;
+        }
+    }
+
+    /// One reference fewer on the page whose count `c` (above 0) lives at `slot`; the caller
+    /// holds `lock`.
+    ///
+    /// # Safety
+    /// `slot` is a `refslot` and `self.lock` is held.
+    unsafe fn decref(&mut self, slot: *mut u16, c: u16) {
+        *slot = c - 1;
+        if c == 2 {
+            self.nshared -= 1;
+        }
+    }
+}
+
 /// COW faults handled (store page faults on PTE_COW pages).
 pub static COW_FAULTS: AtomicU64 = AtomicU64::new(0);
 /// COW faults resolved by copying.
@@ -122,10 +152,7 @@ pub fn kfree(pa: usize) {
         if c == 0 {
             panic!("kfree: page {:#x} already free", pa);
         }
-        *slot = c - 1;
-        if c == 2 {
-            (*k).nshared -= 1;
-        }
+        (*k).decref(slot, c);
         release(&(*k).lock);
         if c != 1 {
             return;
@@ -159,10 +186,7 @@ pub fn kfree_if_shared(pa: usize) -> bool {
         }
         let shared = c > 1;
         if shared {
-            *slot = c - 1;
-            if c == 2 {
-                (*k).nshared -= 1;
-            }
+            (*k).decref(slot, c);
         }
         release(&(*k).lock);
         shared
@@ -210,14 +234,7 @@ pub fn krefinc(pa: usize) {
     // SAFETY: KMEM fields and the counts are guarded by KMEM.lock.
     unsafe {
         acquire(&(*k).lock);
-        let c = *slot;
-        if c == 0 || c == u16::MAX {
-            panic!("krefinc: count {} for {:#x}", c, pa);
-        }
-        *slot = c + 1;
-        if c == 1 {
-            (*k).nshared += 1;
-        }
+        (*k).incref(slot, pa, "krefinc");
         release(&(*k).lock);
     }
 }
@@ -232,15 +249,8 @@ pub fn krefinc_ptes(ptes: &[u64; 512]) {
     unsafe {
         acquire(&(*k).lock);
         for &e in ptes.iter().filter(|&&e| e & PTE_V != 0) {
-            let slot = refslot(pte2pa(e));
-            let c = *slot;
-            if c == 0 || c == u16::MAX {
-                panic!("krefinc_ptes: count {} for {:#x}", c, pte2pa(e));
-            }
-            *slot = c + 1;
-            if c == 1 {
-                (*k).nshared += 1;
-            }
+            let pa = pte2pa(e);
+            (*k).incref(refslot(pa), pa, "krefinc_ptes");
         }
         release(&(*k).lock);
     }
