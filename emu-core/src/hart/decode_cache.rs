@@ -28,6 +28,9 @@ pub struct DecodeCache {
     pages: Vec<(u64, u32, bool)>,
     /// `pages.len() * SLOTS_PER_PAGE` decoded slots.
     pub insns: Vec<PackedInsn>,
+    /// The JIT tier's entry per slot (parallel to `insns`, see `hart/jit/`): a visit count or
+    /// a compiled block. Reset with the slot, so a block never outlives the decodes it came from.
+    pub jit: Vec<u32>,
     /// `Ram::code_gen` at the last synchronisation.
     seen_gen: u64,
     /// Instructions decoded (cache misses).
@@ -61,6 +64,7 @@ impl DecodeCache {
         self.pages.push((pa_page, 0, false));
         self.insns
             .resize(self.insns.len() + SLOTS_PER_PAGE, PackedInsn::UNDECODED);
+        self.jit.resize(self.insns.len(), 0);
         self.map[n] = i as u32 + 1;
         i
     }
@@ -90,6 +94,7 @@ impl DecodeCache {
                 page.2 = false;
                 self.insns[i * SLOTS_PER_PAGE..(i + 1) * SLOTS_PER_PAGE]
                     .fill(PackedInsn::UNDECODED);
+                self.jit[i * SLOTS_PER_PAGE..(i + 1) * SLOTS_PER_PAGE].fill(0);
             }
         }
         self.seen_gen = ram.code_gen();
@@ -104,6 +109,7 @@ impl DecodeCache {
         }
         self.pages.clear();
         self.insns.clear();
+        self.jit.clear();
         self.clears += 1;
     }
 }
