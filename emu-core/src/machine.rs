@@ -451,18 +451,16 @@ impl Machine {
             decode_cache_hit_rate: (executed > 0)
                 .then(|| 1.0 - (decodes.min(executed) as f64 / executed as f64)),
             jit: self.config.jit.then(|| {
-                self.harts
-                    .iter()
-                    .map(|h| h.jit_stats())
-                    .fold(Default::default(), |a: crate::hart::jit::JitStats, b| {
-                        crate::hart::jit::JitStats {
-                            blocks: a.blocks + b.blocks,
-                            failed: a.failed + b.failed,
-                            insns: a.insns + b.insns,
-                            compile_ns: a.compile_ns + b.compile_ns,
-                            flushes: a.flushes + b.flushes,
-                        }
-                    })
+                self.harts.iter().map(|h| h.jit_stats()).fold(
+                    Default::default(),
+                    |a: crate::hart::jit::JitStats, b| crate::hart::jit::JitStats {
+                        blocks: a.blocks + b.blocks,
+                        failed: a.failed + b.failed,
+                        insns: a.insns + b.insns,
+                        compile_ns: a.compile_ns + b.compile_ns,
+                        flushes: a.flushes + b.flushes,
+                    },
+                )
             }),
         }
     }

@@ -8,7 +8,7 @@
 //! stores that touched a marked page, and on `fence.i`, and then resets the pages whose
 //! generation moved.
 
-use super::decode::{Insn, PackedInsn};
+use super::decode::{decode, Insn, PackedInsn};
 use crate::bus::Ram;
 
 /// Parcels per page.
@@ -79,6 +79,30 @@ impl DecodeCache {
         }
         self.insns[index * SLOTS_PER_PAGE + slot] = insn.pack();
         self.decodes += 1;
+    }
+
+    /// Decode slot `slot` of page `index` straight from RAM and store it (the JIT tier looks
+    /// ahead of execution inside a page it runs from: the same bytes a fetch would read now,
+    /// and any later write to the page drops the decode as usual). `UNDECODED` for an
+    /// instruction that crosses the page end.
+    pub fn decode_ahead(&mut self, ram: &mut Ram, index: usize, slot: usize) -> PackedInsn {
+        let pa = self.pages[index].0 + slot as u64 * 2;
+        let Ok(lo) = ram.read(pa, 2) else {
+            return PackedInsn::UNDECODED;
+        };
+        let mut bits = lo as u32;
+        if bits & 3 == 3 {
+            if slot + 1 >= SLOTS_PER_PAGE {
+                return PackedInsn::UNDECODED;
+            }
+            let Ok(hi) = ram.read(pa + 2, 2) else {
+                return PackedInsn::UNDECODED;
+            };
+            bits |= (hi as u32) << 16;
+        }
+        let insn = decode(bits);
+        self.fill(ram, index, slot, insn);
+        insn.pack()
     }
 
     /// Whether RAM's code generation moved since the last [`DecodeCache::sync`].

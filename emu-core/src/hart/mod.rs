@@ -164,9 +164,10 @@ impl Hart {
     pub fn reset(&mut self) {
         let mtime = self.mtime;
         let trace = self.trap_log.trace.take();
-        let jit = self.jit.enabled;
+        let (jit, hot) = (self.jit.enabled, self.jit.hot);
         *self = Hart::new(self.id);
         self.jit.enabled = jit;
+        self.jit.hot = hot;
         self.mtime = mtime;
         self.trap_log.trace = trace;
     }

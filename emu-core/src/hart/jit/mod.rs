@@ -179,15 +179,29 @@ impl Engine {
 }
 
 /// The JIT tier's state in a hart.
-#[derive(Default)]
 pub(crate) struct Jit {
     /// Whether the run loop uses compiled blocks.
     pub enabled: bool,
+    /// Visits of a block head before it is compiled (at least 1).
+    pub(crate) hot: u32,
     engine: Option<Engine>,
     /// Cranelift could not be set up for this host: never try again.
     broken: bool,
     blocks: Vec<Compiled>,
     pub stats: JitStats,
+}
+
+impl Default for Jit {
+    fn default() -> Jit {
+        Jit {
+            enabled: false,
+            hot: HOT,
+            engine: None,
+            broken: false,
+            blocks: Vec::new(),
+            stats: JitStats::default(),
+        }
+    }
 }
 
 impl Jit {
@@ -216,6 +230,12 @@ impl Hart {
         self.jit.enabled = on;
     }
 
+    /// Compile a block head after `visits` (at least 1; default [`HOT`]) visits: tests use 1 so
+    /// that everything that can be compiled is.
+    pub fn set_jit_threshold(&mut self, visits: u32) {
+        self.jit.hot = visits.clamp(1, BLOCK - 1);
+    }
+
     /// Whether the JIT tier is on.
     pub fn jit_enabled(&self) -> bool {
         self.jit.enabled
@@ -241,11 +261,11 @@ impl Hart {
                     return;
                 }
                 e - BLOCK
-            } else if e + 1 < HOT {
+            } else if e + 1 < self.jit.hot {
                 self.dcache.jit[idx] = e + 1;
                 return;
             } else {
-                match self.jit_compile(idx) {
+                match self.jit_compile(bus, idx) {
                     Some(id) => id,
                     None => return,
                 }
@@ -294,13 +314,20 @@ impl Hart {
     /// entry then says never, or the tier is unavailable).
     #[cold]
     #[inline(never)]
-    fn jit_compile(&mut self, idx: usize) -> Option<u32> {
+    fn jit_compile(&mut self, bus: &mut Bus, idx: usize) -> Option<u32> {
         let base = idx - idx % SLOTS_PER_PAGE;
         let mut slot = idx % SLOTS_PER_PAGE;
         let mut off = 0u32;
         let mut insns = Vec::new();
         while slot < SLOTS_PER_PAGE && insns.len() < MAX_INSNS {
-            let insn = self.dcache.insns[base + slot];
+            let mut insn = self.dcache.insns[base + slot];
+            if insn.is_undecoded() {
+                // Not fetched yet (a jump's target before its first fetch, the code after a
+                // side exit): decode it now, from the page the head was fetched from.
+                insn = self
+                    .dcache
+                    .decode_ahead(&mut bus.ram, base / SLOTS_PER_PAGE, slot);
+            }
             if !translate::compiles(insn.op()) {
                 break;
             }

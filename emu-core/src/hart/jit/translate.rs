@@ -212,9 +212,9 @@ pub(super) fn build(
                 let call = b.ins().call_indirect(load_sig, f, &[ctx, va]);
                 let status = b.inst_results(call)[0];
                 let value = |b: &mut FunctionBuilder| {
-                    let v =
-                        b.ins()
-                            .load(I64, flags, ctx, offset_of!(JitCtx, value) as i32);
+                    let v = b
+                        .ins()
+                        .load(I64, flags, ctx, offset_of!(JitCtx, value) as i32);
                     if signed {
                         let bits = 8 << log;
                         let sh = b.ins().ishl_imm_s(v, 64 - bits);
@@ -437,8 +437,13 @@ impl Tr {
                 .ins()
                 .icmp(IntCC::UnsignedLessThanOrEqual, retired, self.limit);
             b.def_var(self.done, retired);
-            b.ins()
-                .brif(more, self.head, &[], self.exit, &[to.into(), retired.into()]);
+            b.ins().brif(
+                more,
+                self.head,
+                &[],
+                self.exit,
+                &[to.into(), retired.into()],
+            );
         } else {
             b.ins().jump(self.exit, &[to.into(), retired.into()]);
         }
@@ -464,7 +469,9 @@ impl Tr {
         b.ins().brif(is_ok, ok, &[], slow, &[]);
         b.seal_block(slow);
         b.switch_to_block(slow);
-        let is_trap = b.ins().icmp_imm_s(IntCC::Equal, status, super::STATUS_TRAP as i64);
+        let is_trap = b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, status, super::STATUS_TRAP as i64);
         b.ins().brif(is_trap, trap, &[], look, &[]);
         b.seal_block(trap);
         b.seal_block(look);
