@@ -101,6 +101,16 @@ impl DecodeCache {
         self.seen_gen = ram.code_gen();
     }
 
+    /// Back to the state of `DecodeCache::default()`, keeping the allocations.
+    pub fn reset(&mut self) {
+        self.map.fill(0);
+        self.pages.clear();
+        self.insns.clear();
+        self.seen_gen = 0;
+        self.decodes = 0;
+        self.clears = 0;
+    }
+
     /// Forget everything (`fence.i`, capacity); `ram_base` is RAM's physical base.
     pub fn clear_with(&mut self, ram_base: u64) {
         for &(pa_page, _, _) in &self.pages {

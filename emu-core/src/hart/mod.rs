@@ -127,6 +127,13 @@ pub struct Hart {
 impl Hart {
     /// A hart in reset state: M-mode, `pc` = 0x1000 (the reset ROM), `mhartid` = `id`.
     pub fn new(id: u64) -> Hart {
+        Hart::with_caches(id, Tlb::default(), DecodeCache::default())
+    }
+
+    /// A hart in reset state that keeps the allocations of `tlb` and `dcache` (emptied here).
+    fn with_caches(id: u64, mut tlb: Tlb, mut dcache: DecodeCache) -> Hart {
+        tlb.reset();
+        dcache.reset();
         Hart {
             id,
             pc: 0x1000,
@@ -140,10 +147,10 @@ impl Hart {
             reservation: None,
             fetch_paging: false,
             data_paging: false,
-            tlb: Tlb::default(),
+            tlb,
             tlb_base: 0,
             tlb_ctx: 0,
-            dcache: DecodeCache::default(),
+            dcache,
             fetch_vpn: NO_TAG,
             fetch_base: 0,
             fetch_cache: [(NO_TAG, 0); FETCH_CACHE],
@@ -156,11 +163,14 @@ impl Hart {
     }
 
     /// Return to reset state (Privileged ISA §3.4): M-mode, `pc` = 0x1000, registers and CSRs
-    /// cleared, caches emptied. `id` and `mtime` are kept; board interrupt lines are cleared.
+    /// cleared, caches emptied (their memory is kept: the TLB arrays are 512 KiB). `id` and
+    /// `mtime` are kept; board interrupt lines are cleared.
     pub fn reset(&mut self) {
         let mtime = self.mtime;
         let trace = self.trap_log.trace.take();
-        *self = Hart::new(self.id);
+        let tlb = std::mem::replace(&mut self.tlb, Tlb::unallocated());
+        let dcache = std::mem::take(&mut self.dcache);
+        *self = Hart::with_caches(self.id, tlb, dcache);
         self.mtime = mtime;
         self.trap_log.trace = trace;
     }

@@ -97,6 +97,37 @@ impl Default for Tlb {
 }
 
 impl Tlb {
+    /// A TLB with no entry arrays, only a placeholder while [`Hart::reset`] moves the real one
+    /// (no allocation); never used for lookups.
+    ///
+    /// [`Hart::reset`]: super::Hart::reset
+    pub(crate) fn unallocated() -> Tlb {
+        Tlb {
+            entries: Box::new([]),
+            slots: Vec::new(),
+            cur: 0,
+            seen_pt_gen: 0,
+            clock: 0,
+            misses: 0,
+            hits: 0,
+        }
+    }
+
+    /// Back to the state of `Tlb::default()`, keeping the allocations: every slot emptied and
+    /// freed, counters at zero.
+    pub fn reset(&mut self) {
+        self.flush_all();
+        for s in &mut self.slots {
+            s.satp = NO_TAG;
+            s.stamp = 0;
+        }
+        self.cur = 0;
+        self.seen_pt_gen = 0;
+        self.clock = 0;
+        self.misses = 0;
+        self.hits = 0;
+    }
+
     /// Index in `entries` of the first entry of `ctx`'s array in the current slot.
     #[inline]
     pub fn base(&self, ctx: usize) -> usize {

@@ -19,7 +19,7 @@
 //! Every problem is reported, each on its own line, naming the inode or block concerned.
 //! Allocations are bounded by the image size, whatever the image says.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::fmt;
 
 use abi::fs::{BPB, BSIZE, DIRSIZ, FSMAGIC, IPB, MAXFILE, NDIRECT, NINDIRECT, ROOTINO};
@@ -331,8 +331,10 @@ pub fn check(img: &[u8]) -> Report {
     let problems = &mut report.problems;
     report.log_replayed = replay_log(&mut fs, problems);
 
-    // Inodes and the blocks they own.
-    let mut owner: HashMap<u32, u32> = HashMap::new();
+    // Inodes and the blocks they own: owner[b] = inode number + 1 (0: none). `size` is within
+    // the image (checked by `layout`), so this is at most one word per image block.
+    let mut owner = vec![0u32; fs.size as usize];
+    let mut blocks_used = 0;
     let mut inodes = Vec::with_capacity(fs.ninodes as usize);
     for inum in 0..fs.ninodes {
         let ino = fs.inode(inum);
@@ -359,18 +361,19 @@ pub fn check(img: &[u8]) -> Report {
         for block in blocks {
             if !fs.is_data(block) {
                 problems.push(Problem::BadBlock { inum, block });
-            } else if let Some(&first) = owner.get(&block) {
+            } else if owner[block as usize] != 0 {
                 problems.push(Problem::DupBlock {
                     block,
-                    first,
+                    first: owner[block as usize] - 1,
                     second: inum,
                 });
             } else {
-                owner.insert(block, inum);
+                owner[block as usize] = inum + 1;
+                blocks_used += 1;
             }
         }
     }
-    report.blocks_used = owner.len() as u32;
+    report.blocks_used = blocks_used;
 
     // The bitmap against what is referenced.
     for b in 0..fs.size {
@@ -380,9 +383,12 @@ pub fn check(img: &[u8]) -> Report {
                 problems.push(Problem::MetaNotMarked(b));
             }
         } else {
-            match (marked, owner.get(&b)) {
-                (false, Some(&inum)) => problems.push(Problem::BlockNotMarked { block: b, inum }),
-                (true, None) => problems.push(Problem::BlockLeaked(b)),
+            match (marked, owner[b as usize]) {
+                (false, owned) if owned != 0 => problems.push(Problem::BlockNotMarked {
+                    block: b,
+                    inum: owned - 1,
+                }),
+                (true, 0) => problems.push(Problem::BlockLeaked(b)),
                 _ => {}
             }
         }
@@ -407,7 +413,8 @@ pub fn check(img: &[u8]) -> Report {
             });
         }
         let data = fs.contents(&ino);
-        let mut names: Vec<Vec<u8>> = Vec::new();
+        // Names seen in this directory (a set: a directory may hold thousands of entries).
+        let mut names: HashSet<&[u8]> = HashSet::new();
         let mut live = 0;
         for e in data.chunks_exact(16) {
             let inum = u16::from_le_bytes([e[0], e[1]]) as u32;
@@ -423,13 +430,12 @@ pub fn check(img: &[u8]) -> Report {
                 problems.push(Problem::BadName { dir, name: shown });
                 continue;
             }
-            if names.iter().any(|n| n == name) {
+            if !names.insert(name) {
                 problems.push(Problem::DupName {
                     dir,
                     name: shown.clone(),
                 });
             }
-            names.push(name.to_vec());
             match (name, index) {
                 (b".", 0) if inum == dir => continue,
                 (b".", _) | (_, 0) => {
