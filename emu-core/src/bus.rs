@@ -248,6 +248,58 @@ impl Ram {
         }
         Some(false)
     }
+    /// A batched guest fill loop (`hart/loops.rs`): `count` elements of `width` bytes (1, 2, 4,
+    /// 8), each the low bytes of `value` (little-endian), from RAM offset `off` up (the caller
+    /// checked `off + count * width <= size`). The same bytes and invalidations as that many
+    /// stores; returns whether a page held decoded code.
+    pub(crate) fn fill_elems(
+        &mut self,
+        off: usize,
+        count: usize,
+        width: usize,
+        value: u64,
+    ) -> bool {
+        let len = count * width;
+        let dst = &mut self.data[off..off + len];
+        if width == 1 {
+            dst.fill(value as u8);
+        } else {
+            let bytes = value.to_le_bytes();
+            for e in dst.chunks_exact_mut(width) {
+                e.copy_from_slice(&bytes[..width]);
+            }
+        }
+        self.note_write(off, len)
+    }
+    /// A batched guest copy loop (`hart/loops.rs`): `count` elements of `width` bytes, each
+    /// read and then written in turn, between the ranges of `count * width` bytes at RAM
+    /// offsets `src` and `dst` (checked by the caller); lowest element first when `ascending`,
+    /// else highest first. Overlapping ranges behave as the element-by-element loop does.
+    /// Returns whether a page held decoded code and the last element read (zero-extended).
+    pub(crate) fn copy_elems(
+        &mut self,
+        src: usize,
+        dst: usize,
+        count: usize,
+        width: usize,
+        ascending: bool,
+    ) -> (bool, u64) {
+        let len = count * width;
+        let last_at = |i: usize| if ascending { i } else { count - 1 - i };
+        let mut last = [0u8; 8];
+        if src + len <= dst || dst + len <= src {
+            let l = src + last_at(count - 1) * width;
+            last[..width].copy_from_slice(&self.data[l..l + width]);
+            self.data.copy_within(src..src + len, dst);
+        } else {
+            for i in 0..count {
+                let e = last_at(i) * width;
+                last[..width].copy_from_slice(&self.data[src + e..src + e + width]);
+                self.data[dst + e..dst + e + width].copy_from_slice(&last[..width]);
+            }
+        }
+        (self.note_write(dst, len), u64::from_le_bytes(last))
+    }
     /// Offset of `paddr` in RAM when `[paddr, paddr + len)` lies wholly in RAM.
     #[inline(always)]
     pub(crate) fn offset_of(&self, paddr: u64, len: u64) -> Option<usize> {

@@ -68,3 +68,50 @@ isa_test!(sv39);
 isa_test!(sv39_roots);
 isa_test!(fp);
 isa_test!(smc);
+isa_test!(loops);
+
+/// `hart/loops.rs` runs loop iterations in batches: the same program run with budgets of
+/// varying size (batches cut by budget ends) and one step at a time (a budget of 1 never
+/// batches) must agree on the whole state at every stop: pc, registers, `minstret` and RAM.
+#[test]
+fn loops_batched_and_stepped_agree() {
+    let src = include_str!("isa/loops.s");
+    let elf = support::assemble("loops_lockstep", &format!("{PRELUDE}\n{src}"));
+    let ram = 2 << 20;
+    let (mut bus_a, mut bus_b) = (Bus::new(ram), Bus::new(ram));
+    let (mut a, mut b) = (Hart::new(0), Hart::new(0));
+    a.pc = load_elf(&mut bus_a, &elf);
+    b.pc = load_elf(&mut bus_b, &elf);
+    let (mut mem_a, mut mem_b) = (vec![0u8; ram], vec![0u8; ram]);
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut stops = 0;
+    while bus_a.test_finisher.request.is_none() {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        a.run(&mut bus_a, 1 + seed % 3000);
+        bus_a.event = false;
+        while b.instret() < a.instret() {
+            b.run(&mut bus_b, 1);
+            bus_b.event = false;
+        }
+        stops += 1;
+        assert_eq!(
+            (b.pc, b.x, b.instret()),
+            (a.pc, a.x, a.instret()),
+            "stop {stops}"
+        );
+        bus_a.ram.read_bytes(bus_a.ram.base(), &mut mem_a).unwrap();
+        bus_b.ram.read_bytes(bus_b.ram.base(), &mut mem_b).unwrap();
+        assert!(
+            mem_a == mem_b,
+            "RAM differs at stop {stops}, pc {:#x}",
+            a.pc
+        );
+        assert!(stops < 100_000, "no power-off");
+    }
+    assert_eq!(
+        bus_a.test_finisher.request.take(),
+        Some(FinisherRequest::PowerOff { code: 0 })
+    );
+}

@@ -145,6 +145,9 @@ pub enum Op {
     FclassD,
     FmvWX,
     FmvDX,
+    /// The head of a strided memory loop (`hart/loops.rs`): the original op is in bits 56..64
+    /// of the packed word ([`PackedInsn::unfused`]); only in decode-cache slots.
+    Loop,
 }
 
 /// A decoded instruction. 16 bytes; `Copy` so the decode cache hands out values.
@@ -266,6 +269,21 @@ impl PackedInsn {
     #[inline(always)]
     pub fn raw(self) -> u32 {
         (self.1 >> 32) as u32
+    }
+    /// This instruction marked as the head of a strided memory loop ([`Op::Loop`]).
+    pub fn fused(self) -> PackedInsn {
+        PackedInsn(
+            (self.0 & !0xff & !(0xff << 56)) | Op::Loop as u64 | (self.0 & 0xff) << 56,
+            self.1,
+        )
+    }
+    /// The instruction itself: a loop head ([`PackedInsn::fused`]) with its own op back.
+    pub fn unfused(self) -> PackedInsn {
+        if self.0 as u8 == Op::Loop as u8 {
+            PackedInsn((self.0 & !0xff & !(0xff << 56)) | self.0 >> 56, self.1)
+        } else {
+            self
+        }
     }
     /// The instruction as a struct.
     pub fn unpack(self) -> Insn {

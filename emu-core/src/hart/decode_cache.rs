@@ -1,4 +1,4 @@
-//! The decoded-instruction cache: decoded [`Insn`]s per 4 KiB physical page of RAM, one slot per
+//! The decoded-instruction cache: decoded instructions per 4 KiB physical page of RAM, one slot per
 //! 2-byte parcel, filled lazily as instructions are first executed.
 //!
 //! Invalidation: a page is marked in [`crate::bus::Ram`] when a hart caches code from it; any
@@ -8,7 +8,7 @@
 //! stores that touched a marked page, and on `fence.i`, and then resets the pages whose
 //! generation moved.
 
-use super::decode::{decode, Insn, PackedInsn};
+use super::decode::{decode, PackedInsn};
 use crate::bus::Ram;
 
 /// Parcels per page.
@@ -71,13 +71,13 @@ impl DecodeCache {
 
     /// Store `insn` decoded from page `index`, slot `slot`; marks the page as code in RAM first
     /// so that any later write to it invalidates the slot.
-    pub fn fill(&mut self, ram: &mut Ram, index: usize, slot: usize, insn: Insn) {
+    pub fn fill(&mut self, ram: &mut Ram, index: usize, slot: usize, insn: PackedInsn) {
         let page = &mut self.pages[index];
         if !page.2 {
             page.1 = ram.mark_code_page(page.0);
             page.2 = true;
         }
-        self.insns[index * SLOTS_PER_PAGE + slot] = insn.pack();
+        self.insns[index * SLOTS_PER_PAGE + slot] = insn;
         self.decodes += 1;
     }
 
@@ -101,8 +101,15 @@ impl DecodeCache {
             bits |= (hi as u32) << 16;
         }
         let insn = decode(bits);
-        self.fill(ram, index, slot, insn);
-        insn.pack()
+        let packed = insn.pack();
+        self.fill(ram, index, slot, packed);
+        packed
+    }
+
+    /// Physical address of page `index`.
+    #[inline]
+    pub fn page_addr(&self, index: usize) -> u64 {
+        self.pages[index].0
     }
 
     /// Whether RAM's code generation moved since the last [`DecodeCache::sync`].

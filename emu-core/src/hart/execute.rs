@@ -85,7 +85,7 @@ impl Hart {
 
     /// A store hit a page holding decoded code: drop the stale decodes now.
     #[cold]
-    fn code_written(&mut self, bus: &mut Bus) {
+    pub(super) fn code_written(&mut self, bus: &mut Bus) {
         if self.dcache.stale(&bus.ram) {
             self.dcache.sync(&bus.ram);
         }
@@ -413,6 +413,8 @@ impl Hart {
             // An empty decode-cache slot: the run loop decodes it (`fetch_slow`) and retries.
             Op::Undecoded => return Err(Trap::new(super::REFETCH, 0)),
             Op::Illegal => return Err(Trap::illegal(insn.raw())),
+            // A strided memory loop's head: the run loop batches it (`hart/loops.rs`).
+            Op::Loop => return Err(Trap::new(super::loops::LOOP_STEP, 0)),
             Op::Flw
             | Op::Fsw
             | Op::Fld

@@ -18,6 +18,7 @@ pub mod decode_cache;
 mod execute;
 pub mod fpu;
 pub mod jit;
+mod loops;
 pub mod mmu;
 pub mod tlb;
 pub mod trap;
@@ -288,6 +289,15 @@ impl Hart {
                         self.fetch_vpn = NO_TAG;
                         continue;
                     }
+                    if t.cause == loops::LOOP_STEP {
+                        match self.exec_loop(bus, insn, pc, next, &mut left) {
+                            Ok(next) => {
+                                pc = next;
+                                continue;
+                            }
+                            Err(t2) => t = t2,
+                        }
+                    }
                     if t.cause == CSR_STEP {
                         // Retired before this instruction: all steps but this one and traps.
                         self.instret = base.wrapping_add(budget - left - 1 - traps);
@@ -389,12 +399,16 @@ impl Hart {
             bits |= self.fetch_parcel(bus, pa2, pc.wrapping_add(2))? << 16;
         }
         let insn = decode(bits);
+        let mut packed = insn.pack();
         if let Some(index) = index {
             if !(lo & 3 == 3 && slot == SLOTS_PER_PAGE - 1) {
-                self.dcache.fill(&mut bus.ram, index, slot, insn);
+                if loops::heads_loop(&bus.ram, pa, insn) {
+                    packed = packed.fused();
+                }
+                self.dcache.fill(&mut bus.ram, index, slot, packed);
             }
         }
-        Ok(insn.pack())
+        Ok(packed)
     }
 
     /// Forget the recent code pages (their translation or decode-cache page may have changed).

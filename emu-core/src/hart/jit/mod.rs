@@ -328,6 +328,8 @@ impl Hart {
                     .dcache
                     .decode_ahead(&mut bus.ram, base / SLOTS_PER_PAGE, slot);
             }
+            // A strided-loop head (`Op::Loop`, `hart/loops.rs`) is left to the interpreter,
+            // which runs whole iterations at once.
             if !translate::compiles(insn.op()) {
                 break;
             }
