@@ -90,15 +90,14 @@ impl FwCfg {
         self.offset = 0;
     }
 
-    /// The next `n` bytes of the selected item (zeros past its end), advancing.
-    fn next_bytes(&mut self, n: usize) -> Vec<u8> {
+    /// Fill `out` with the next bytes of the selected item (zeros past its end), advancing.
+    fn next_bytes(&mut self, out: &mut [u8]) {
         let item = self.item();
         let start = self.offset.min(item.len());
-        let end = (self.offset + n).min(item.len());
-        let mut out = item[start..end].to_vec();
-        out.resize(n, 0);
-        self.offset += n;
-        out
+        let end = self.offset.saturating_add(out.len()).min(item.len());
+        out[..end - start].copy_from_slice(&item[start..end]);
+        out[end - start..].fill(0);
+        self.offset = self.offset.saturating_add(out.len());
     }
 
     /// Run a DMA transfer requested by a write of the DMA address: read the `FWCfgDmaAccess`
@@ -123,12 +122,24 @@ impl FwCfg {
         if control & DMA_WRITE != 0 {
             status = DMA_ERROR;
         } else if control & DMA_READ != 0 {
-            let bytes = self.next_bytes(length);
-            if ram.write_bytes(address, &bytes).is_err() {
+            // The length is the guest's (up to 4 GiB): copy through a page-sized buffer, never
+            // a buffer of that length. Past the item's end the guest gets zeros, as QEMU's
+            // `fw_cfg_dma_transfer` writes them.
+            if ram.contains(address, length as u64) {
+                let mut buf = [0u8; 4096];
+                let mut done = 0;
+                while done < length {
+                    let n = (length - done).min(buf.len());
+                    self.next_bytes(&mut buf[..n]);
+                    let _ = ram.write_bytes(address + done as u64, &buf[..n]);
+                    done += n;
+                }
+            } else {
+                self.offset = self.offset.saturating_add(length);
                 status = DMA_ERROR;
             }
         } else if control & DMA_SKIP != 0 {
-            self.offset += length;
+            self.offset = self.offset.saturating_add(length);
         }
         let _ = ram.write_bytes(at, &status.to_be_bytes());
     }
@@ -141,7 +152,7 @@ impl Device for FwCfg {
         let mut b = [0u8; 8];
         match offset {
             DATA..=0x07 if offset as usize + n <= 8 => {
-                b[..n].copy_from_slice(&self.next_bytes(n));
+                self.next_bytes(&mut b[..n]);
             }
             DMA..=0x17 if offset + size as u64 <= FW_CFG_SIZE => {
                 let at = (offset - DMA) as usize;
@@ -219,5 +230,46 @@ mod tests {
             0,
             "control cleared: done"
         );
+    }
+
+    /// Write a DMA descriptor at RAM's base, run it, and return the control word it left.
+    fn dma(f: &mut FwCfg, ram: &mut Ram, control: u32, length: u32, address: u64) -> u32 {
+        let mut desc = Vec::new();
+        desc.extend_from_slice(&control.to_be_bytes());
+        desc.extend_from_slice(&length.to_be_bytes());
+        desc.extend_from_slice(&address.to_be_bytes());
+        ram.write_bytes(0x8000_0000, &desc).unwrap();
+        f.write(DMA, 8, 0x8000_0000u64.swap_bytes()).unwrap();
+        f.process(ram);
+        u32::from_be(ram.read(0x8000_0000, 4).unwrap() as u32)
+    }
+
+    #[test]
+    fn dma_read_longer_than_the_item_writes_zeros_after_it() {
+        let mut ram = Ram::new(0x8000_0000, 0x4000);
+        ram.write_bytes(0x8000_1000, &[0xaa; 0x2000]).unwrap();
+        let mut f = FwCfg::new(1);
+        let status = dma(&mut f, &mut ram, DMA_SELECT | DMA_READ, 0x2000, 0x8000_1000);
+        assert_eq!(status, 0);
+        let mut out = vec![0xffu8; 0x2000];
+        ram.read_bytes(0x8000_1000, &mut out).unwrap();
+        assert_eq!(&out[..4], b"QEMU");
+        assert!(out[4..].iter().all(|&b| b == 0), "zeros past the item");
+    }
+
+    #[test]
+    fn dma_read_of_four_gib_outside_ram_is_an_error() {
+        let mut ram = Ram::new(0x8000_0000, 0x1000);
+        let mut f = FwCfg::new(1);
+        let status = dma(
+            &mut f,
+            &mut ram,
+            DMA_SELECT | DMA_READ,
+            u32::MAX,
+            0x8000_0100,
+        );
+        assert_eq!(status, DMA_ERROR);
+        // The selection's offset moved past the request, as a read would have moved it.
+        assert_eq!(f.read(DATA, 4).unwrap(), 0);
     }
 }
