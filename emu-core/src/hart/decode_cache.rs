@@ -142,7 +142,7 @@ impl DecodeCache {
         self.clears = 0;
     }
 
-    /// Forget everything (`fence.i`, capacity); `ram_base` is RAM's physical base.
+    /// Forget everything (at capacity); `ram_base` is RAM's physical base.
     pub fn clear_with(&mut self, ram_base: u64) {
         for &(pa_page, _, _) in &self.pages {
             if let Some(e) = self.map.get_mut(((pa_page - ram_base) >> 12) as usize) {

@@ -299,10 +299,11 @@ impl Hart {
                 a as u32 % b as u32
             })),
             Op::Fence => {}
-            Op::FenceI => {
-                self.dcache.clear_with(bus.ram.base());
-                self.fetch_vpn = super::mmu::NO_TAG;
-            }
+            // The decode cache already follows every write to a code page (this hart's stores
+            // at once, other harts' and DMA at the start of each run), so `fence.i` only has
+            // to catch up with writes not yet synced. (Emptying the cache here cost Linux a
+            // redecode of all its hot code at each of the ~40,000 `fence.i` of its boot.)
+            Op::FenceI => self.code_written(bus),
             Op::Ecall => {
                 let c = match self.privilege {
                     Privilege::User => cause::ECALL_FROM_U,

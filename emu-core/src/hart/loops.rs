@@ -191,7 +191,9 @@ pub(crate) fn heads_loop(ram: &Ram, pa: u64, head: Insn) -> bool {
     if !may_head(head.op) {
         return false;
     }
-    let mut body = [head; MAX_BODY];
+    // Find a `bne`/`c.bnez` among the next instructions from their raw bits (this runs on
+    // every decode), and only then decode the body.
+    let mut words = [0u32; MAX_BODY];
     let mut at = pa + head.len as u64;
     for n in 1..MAX_BODY {
         if at & 0xfff > 0xffc {
@@ -200,12 +202,21 @@ pub(crate) fn heads_loop(ram: &Ram, pa: u64, head: Insn) -> bool {
         let Ok(bits) = ram.read(at, 4) else {
             return false;
         };
-        let insn = super::decode::decode(bits as u32);
-        body[n] = insn;
-        if insn.op == Op::Bne {
+        let bits = bits as u32;
+        words[n] = bits;
+        let bne = if bits & 3 == 3 {
+            bits & 0x707f == 0x1063
+        } else {
+            bits & 0xe003 == 0xe001
+        };
+        if bne {
+            let mut body = [head; MAX_BODY];
+            for (b, &w) in body[1..=n].iter_mut().zip(&words[1..=n]) {
+                *b = super::decode::decode(w);
+            }
             return analyze(&body[..=n]).is_some();
         }
-        at += insn.len as u64;
+        at += if bits & 3 == 3 { 4 } else { 2 };
     }
     false
 }

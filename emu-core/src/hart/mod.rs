@@ -228,8 +228,8 @@ impl Hart {
                 debug_assert!(self.fetch_base + SLOTS_PER_PAGE <= self.dcache.insns.len());
                 // SAFETY: `fetch_vpn` is valid only while `fetch_base` indexes a whole page of
                 // `dcache.insns`: both are set together in `fetch_slow` after `page_index` grew
-                // the vector, and every place that shrinks it (`DecodeCache::clear_with`:
-                // fence.i, capacity in `page_index` before `fetch_slow` sets them again) or
+                // the vector, and every place that shrinks it (`DecodeCache::clear_with`, at
+                // capacity in `page_index`, before `fetch_slow` sets them again) or
                 // changes translation (`mmu_context_changed`, `tlb_validate`) resets
                 // `fetch_vpn` to `NO_TAG`, which no `pc >> 12` equals. The slot of parcel `(pc & 0xffe) / 2` is `(pc & 0xffe) * 8` bytes
                 // into the page (16-byte slots), below `SLOTS_PER_PAGE * 16`.
