@@ -71,6 +71,8 @@ pub struct BootPlan {
     pub trace_unimp: bool,
     /// `--rtc host`.
     pub rtc_host: bool,
+    /// `--jit on`.
+    pub jit: bool,
     /// `--virtio legacy`.
     pub virtio_legacy: bool,
     /// `--bios` (None: QEMU's `-bios none`, the kernel runs in M-mode).
@@ -116,6 +118,7 @@ impl BootPlan {
             trace_traps: args.trace.contains(&TraceWhat::Traps),
             trace_unimp: args.trace.contains(&TraceWhat::Unimp),
             rtc_host: args.rtc == RtcSource::Host,
+            jit: args.jit == OnOff::On,
             virtio_legacy: args.virtio == VirtioTransport::Legacy,
             bios,
             initrd: args.initrd.clone(),

@@ -49,6 +49,7 @@ pub fn machine_config(plan: &BootPlan) -> MachineConfig {
             RtcClock::Virtual
         },
         no_reboot: plan.no_reboot,
+        jit: plan.jit,
     }
 }
 
@@ -92,6 +93,7 @@ pub fn stats_report(stats: &MachineStats) -> StatsReport {
         guest_seconds: stats.guest_ticks as f64 / emu_core::dev::clint::MTIME_HZ as f64,
         tlb_hit_rate: stats.tlb_hit_rate,
         decode_hit_rate: stats.decode_cache_hit_rate,
+        jit: stats.jit,
     }
 }
 

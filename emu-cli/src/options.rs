@@ -157,6 +157,11 @@ pub struct BootArgs {
     #[arg(long, value_enum, default_value_t = RtcSource::Virtual)]
     pub rtc: RtcSource,
 
+    /// The JIT tier: `on` compiles hot guest code to host code (Cranelift), `off` interprets
+    /// every instruction. Same behaviour and output either way.
+    #[arg(long, value_enum, default_value_t = OnOff::Off)]
+    pub jit: OnOff,
+
     /// virtio-mmio transport: `modern` (version 2; current xv6, QEMU with
     /// `-global virtio-mmio.force-legacy=false`) or `legacy` (version 1; xv6 before 2022,
     /// QEMU's default).

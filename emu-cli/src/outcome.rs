@@ -101,6 +101,8 @@ pub struct StatsReport {
     pub tlb_hit_rate: Option<f64>,
     /// Decoded-instruction cache hits / lookups, if the machine counts them.
     pub decode_hit_rate: Option<f64>,
+    /// The JIT tier's counters, when it is on.
+    pub jit: Option<emu_core::hart::jit::JitStats>,
 }
 
 impl StatsReport {
@@ -140,6 +142,21 @@ impl StatsReport {
             rate(self.tlb_hit_rate),
             rate(self.decode_hit_rate)
         );
+        if let Some(j) = &self.jit {
+            let share = if self.total_insns() > 0 {
+                j.insns as f64 / self.total_insns() as f64 * 100.0
+            } else {
+                0.0
+            };
+            s += &format!(
+                "emu-cli: JIT: {} blocks compiled ({} failed, {} flushes) in {:.3} s, {:.2}% of instructions in compiled code\n",
+                group_thousands(j.blocks),
+                j.failed,
+                j.flushes,
+                j.compile_ns as f64 / 1e9,
+                share
+            );
+        }
         s
     }
 }
@@ -215,6 +232,7 @@ mod tests {
             guest_seconds: 0.25,
             tlb_hit_rate: Some(0.995),
             decode_hit_rate: None,
+            jit: None,
         };
         assert_eq!(r.total_insns(), 3_000_000);
         assert!((r.mips() - 6.0).abs() < 1e-9);

@@ -96,6 +96,8 @@ pub struct MachineConfig {
     /// A guest reset request ends the run with [`ExitReason::Reset`] (QEMU `-no-reboot`)
     /// instead of rebooting the machine (the default, as QEMU).
     pub no_reboot: bool,
+    /// Run hot guest code through the JIT tier (`hart/jit/`); same behaviour either way.
+    pub jit: bool,
 }
 
 impl Default for MachineConfig {
@@ -109,6 +111,7 @@ impl Default for MachineConfig {
             virtio_legacy: false,
             rtc: RtcClock::Virtual,
             no_reboot: false,
+            jit: false,
         }
     }
 }
@@ -159,6 +162,8 @@ pub struct MachineStats {
     pub tlb_hit_rate: Option<f64>,
     /// Decoded-instruction cache hit rate (0..=1): 1 − decodes / instructions retired.
     pub decode_cache_hit_rate: Option<f64>,
+    /// The JIT tier's counters summed over harts (`None` with the JIT off).
+    pub jit: Option<crate::hart::jit::JitStats>,
 }
 
 /// A whole board: harts, bus, clock.
@@ -228,7 +233,13 @@ impl Machine {
         let dtb_len = dtb.len() as u64;
         let rng = config.seed.unwrap_or(0) ^ 0x9e37_79b9_7f4a_7c15;
         Ok(Machine {
-            harts: (0..n as u64).map(Hart::new).collect(),
+            harts: (0..n as u64)
+                .map(|id| {
+                    let mut h = Hart::new(id);
+                    h.set_jit(config.jit);
+                    h
+                })
+                .collect(),
             waiting: vec![false; n],
             retired: vec![0; n],
             total_retired: 0,
@@ -450,6 +461,18 @@ impl Machine {
             tlb_hit_rate: (hits + misses > 0).then(|| hits as f64 / (hits + misses) as f64),
             decode_cache_hit_rate: (executed > 0)
                 .then(|| 1.0 - (decodes.min(executed) as f64 / executed as f64)),
+            jit: self.config.jit.then(|| {
+                self.harts.iter().map(|h| h.jit_stats()).fold(
+                    Default::default(),
+                    |a: crate::hart::jit::JitStats, b| crate::hart::jit::JitStats {
+                        blocks: a.blocks + b.blocks,
+                        failed: a.failed + b.failed,
+                        insns: a.insns + b.insns,
+                        compile_ns: a.compile_ns + b.compile_ns,
+                        flushes: a.flushes + b.flushes,
+                    },
+                )
+            }),
         }
     }
 

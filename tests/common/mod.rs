@@ -28,13 +28,20 @@ impl Guest {
 
     /// Like [`Guest::boot`] with `ram_size` bytes of RAM (`emu-cli boot --mem`).
     pub fn boot_with_ram(kernel: &[u8], harts: usize, seed: Option<u64>, ram_size: u64) -> Guest {
-        let mut machine = Machine::new(MachineConfig {
-            harts,
-            seed,
-            ram_size,
-            ..Default::default()
-        })
-        .expect("machine config");
+        Guest::boot_config(
+            kernel,
+            MachineConfig {
+                harts,
+                seed,
+                ram_size,
+                ..Default::default()
+            },
+        )
+    }
+
+    /// Like [`Guest::boot`] on a machine built from `config`.
+    pub fn boot_config(kernel: &[u8], config: MachineConfig) -> Guest {
+        let mut machine = Machine::new(config).expect("machine config");
         machine
             .load_kernel(kernel, "kernel.img")
             .expect("bundled kernel loads");

@@ -8,7 +8,7 @@
 //! stores that touched a marked page, and on `fence.i`, and then resets the pages whose
 //! generation moved.
 
-use super::decode::PackedInsn;
+use super::decode::{decode, PackedInsn};
 use crate::bus::Ram;
 
 /// Parcels per page.
@@ -28,6 +28,9 @@ pub struct DecodeCache {
     pages: Vec<(u64, u32, bool)>,
     /// `pages.len() * SLOTS_PER_PAGE` decoded slots.
     pub insns: Vec<PackedInsn>,
+    /// The JIT tier's entry per slot (parallel to `insns`, see `hart/jit/`): a visit count or
+    /// a compiled block. Reset with the slot, so a block never outlives the decodes it came from.
+    pub jit: Vec<u32>,
     /// `Ram::code_gen` at the last synchronisation.
     seen_gen: u64,
     /// Instructions decoded (cache misses).
@@ -61,6 +64,7 @@ impl DecodeCache {
         self.pages.push((pa_page, 0, false));
         self.insns
             .resize(self.insns.len() + SLOTS_PER_PAGE, PackedInsn::UNDECODED);
+        self.jit.resize(self.insns.len(), 0);
         self.map[n] = i as u32 + 1;
         i
     }
@@ -75,6 +79,31 @@ impl DecodeCache {
         }
         self.insns[index * SLOTS_PER_PAGE + slot] = insn;
         self.decodes += 1;
+    }
+
+    /// Decode slot `slot` of page `index` straight from RAM and store it (the JIT tier looks
+    /// ahead of execution inside a page it runs from: the same bytes a fetch would read now,
+    /// and any later write to the page drops the decode as usual). `UNDECODED` for an
+    /// instruction that crosses the page end.
+    pub fn decode_ahead(&mut self, ram: &mut Ram, index: usize, slot: usize) -> PackedInsn {
+        let pa = self.pages[index].0 + slot as u64 * 2;
+        let Ok(lo) = ram.read(pa, 2) else {
+            return PackedInsn::UNDECODED;
+        };
+        let mut bits = lo as u32;
+        if bits & 3 == 3 {
+            if slot + 1 >= SLOTS_PER_PAGE {
+                return PackedInsn::UNDECODED;
+            }
+            let Ok(hi) = ram.read(pa + 2, 2) else {
+                return PackedInsn::UNDECODED;
+            };
+            bits |= (hi as u32) << 16;
+        }
+        let insn = decode(bits);
+        let packed = insn.pack();
+        self.fill(ram, index, slot, packed);
+        packed
     }
 
     /// Physical address of page `index`.
@@ -96,6 +125,7 @@ impl DecodeCache {
                 page.2 = false;
                 self.insns[i * SLOTS_PER_PAGE..(i + 1) * SLOTS_PER_PAGE]
                     .fill(PackedInsn::UNDECODED);
+                self.jit[i * SLOTS_PER_PAGE..(i + 1) * SLOTS_PER_PAGE].fill(0);
             }
         }
         self.seen_gen = ram.code_gen();
@@ -106,6 +136,7 @@ impl DecodeCache {
         self.map.fill(0);
         self.pages.clear();
         self.insns.clear();
+        self.jit.clear();
         self.seen_gen = 0;
         self.decodes = 0;
         self.clears = 0;
@@ -120,6 +151,7 @@ impl DecodeCache {
         }
         self.pages.clear();
         self.insns.clear();
+        self.jit.clear();
         self.clears += 1;
     }
 }

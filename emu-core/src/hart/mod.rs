@@ -9,13 +9,15 @@
 //! `pc` and its cache page), executes with one `match`, and looks at interrupts only when
 //! something that can change them happened: the start of [`Hart::run`] (the board changes
 //! interrupt lines and `mtime` only between runs), a CSR write that makes one takeable,
-//! `mret`/`sret`, `wfi`.
+//! `mret`/`sret`, `wfi`. With the JIT tier on (`jit/`), a taken branch or jump looks for a
+//! compiled block at its target.
 pub mod csr;
 pub mod debug;
 pub mod decode;
 pub mod decode_cache;
 mod execute;
 pub mod fpu;
+pub mod jit;
 mod loops;
 pub mod mmu;
 pub mod tlb;
@@ -125,6 +127,8 @@ pub struct Hart {
     mmu_snapshot: (Privilege, u64, u64),
     /// Traps taken lately (wedge detection) and, when tracing, every trap (trap path only).
     pub trap_log: crate::trace::TrapLog,
+    /// The JIT tier (off unless [`Hart::set_jit`]).
+    jit: jit::Jit,
 }
 
 impl Hart {
@@ -163,6 +167,7 @@ impl Hart {
             exit: None,
             mmu_snapshot: (Privilege::Machine, 0, 0),
             trap_log: crate::trace::TrapLog::default(),
+            jit: jit::Jit::default(),
         }
     }
 
@@ -174,7 +179,12 @@ impl Hart {
         let trace = self.trap_log.trace.take();
         let tlb = std::mem::replace(&mut self.tlb, Tlb::unallocated());
         let dcache = std::mem::take(&mut self.dcache);
+        let (jit, hot) = (self.jit.enabled, self.jit.hot);
+        // The old JIT state (and its compiled code) goes with the old hart; the decode cache's
+        // reset forgets every entry naming it.
         *self = Hart::with_caches(self.id, tlb, dcache);
+        self.jit.enabled = jit;
+        self.jit.hot = hot;
         self.mtime = mtime;
         self.trap_log.trace = trace;
     }
@@ -267,7 +277,13 @@ impl Hart {
                 }
             };
             match self.execute(bus, insn, pc, next) {
-                Ok(next) => pc = next,
+                Ok(to) => {
+                    pc = to;
+                    // A taken branch or jump: a block head for the JIT tier.
+                    if to != next && self.jit.enabled {
+                        self.jit_run(bus, &mut pc, &mut left, &mut traps);
+                    }
+                }
                 Err(mut t) => {
                     self.pc = pc;
                     if t.cause == REFETCH {

@@ -1,0 +1,390 @@
+//! The JIT tier: hot straight-line runs of decoded instructions compiled to host code with
+//! Cranelift, entered from the one run loop ([`Hart::run`]) and exact to the interpreter.
+//!
+//! - A *block* starts at a branch target (where the run loop looks for one: after a taken
+//!   branch or jump, and after a block) and covers the decoded instructions that follow in the
+//!   same 4 KiB page, up to a `jal`/`jalr` (included), the first instruction the tier does not
+//!   compile (CSR, system, fence.i, FP, AMO, illegal, not yet decoded: the interpreter runs
+//!   it), or [`MAX_INSNS`]. Conditional branches inside are side exits; one back to the head
+//!   loops inside the generated code while the budget allows another whole pass.
+//! - Files: `translate.rs` (block → Cranelift IR), `helpers.rs` (loads and stores through the
+//!   hart's own `load`/`store`).
+//! - Exactness: the run loop enters a block only with at least its length left in the budget
+//!   and counts what it retired as interpreted steps; a load or store that traps leaves the
+//!   block at that instruction and the loop takes the trap; one that raised a device event or
+//!   wrote decoded code leaves right after it, and the loop looks as after any instruction.
+//! - Invalidation: the per-slot entry (`DecodeCache::jit`) is reset with the decodes of its page
+//!   (any write to the page, `fence.i`, capacity), so a block never runs after its code changed.
+//!   Compiled code cannot be freed one function at a time: past [`CODE_CAP`] bytes the whole
+//!   module is dropped and every entry forgotten.
+
+mod helpers;
+mod translate;
+
+use super::decode::{Op, PackedInsn};
+use super::decode_cache::SLOTS_PER_PAGE;
+use super::trap::Trap;
+use super::Hart;
+use crate::bus::Bus;
+use cranelift_codegen::ir::Signature;
+use cranelift_codegen::isa::CallConv;
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::FunctionBuilderContext;
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{default_libcall_names, Module};
+use std::time::Instant;
+
+/// A helper's status: the access completed, go on.
+pub(crate) const STATUS_OK: u64 = 0;
+/// The access trapped (`JitCtx::trap`); the instruction did not retire.
+pub(crate) const STATUS_TRAP: u64 = 1;
+/// The access completed but the run loop must look before the next instruction.
+pub(crate) const STATUS_LOOK: u64 = 2;
+
+/// Visits of a block head before it is compiled.
+pub const HOT: u32 = 32;
+/// Most instructions in one block.
+pub const MAX_INSNS: usize = 128;
+/// Compiled code (bytes, counted in whole pages as allocated) kept before the module is
+/// dropped and rebuilt.
+pub const CODE_CAP: usize = 32 << 20;
+/// `DecodeCache::jit` entries: below `HOT` a visit count, `NEVER` for a head that does not
+/// compile, else `BLOCK + index` of a compiled block.
+const NEVER: u32 = u32::MAX;
+const BLOCK: u32 = 0x8000_0000;
+
+/// What a compiled block and its helpers share (`repr(C)`: the generated code reads and writes
+/// fields at their offsets).
+#[repr(C)]
+pub(crate) struct JitCtx {
+    hart: *mut Hart,
+    bus: *mut Bus,
+    /// A load's value (helpers → block).
+    value: u64,
+    /// The next pc when the block returns (block → run loop).
+    pc: u64,
+    /// The last helper status (helpers → run loop).
+    status: u64,
+    /// The trap when `status` is [`STATUS_TRAP`].
+    trap: Trap,
+}
+
+/// A compiled block: `fn(ctx, x, pc, limit) -> retired` (see `translate.rs`).
+type BlockFn = unsafe extern "C" fn(*mut JitCtx, *mut u64, u64, u64) -> u64;
+
+#[derive(Clone, Copy)]
+struct Compiled {
+    f: BlockFn,
+    /// Instructions in one pass.
+    len: u64,
+}
+
+/// Counters of the JIT tier, since reset.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JitStats {
+    /// Blocks compiled.
+    pub blocks: u64,
+    /// Blocks Cranelift failed to compile (the interpreter runs them).
+    pub failed: u64,
+    /// Instructions retired in compiled code.
+    pub insns: u64,
+    /// Host nanoseconds spent compiling.
+    pub compile_ns: u64,
+    /// Times the compiled code was dropped at [`CODE_CAP`].
+    pub flushes: u64,
+}
+
+/// Cranelift's state, made on the first compile.
+struct Engine {
+    module: JITModule,
+    ctx: cranelift_codegen::Context,
+    fctx: FunctionBuilderContext,
+    sig: Signature,
+    call_conv: CallConv,
+    helpers: translate::Helpers,
+    code_bytes: usize,
+}
+
+impl Engine {
+    fn new() -> Result<Engine, String> {
+        let mut flags = settings::builder();
+        for (k, v) in [
+            ("opt_level", "speed"),
+            ("use_colocated_libcalls", "false"),
+            ("is_pic", "false"),
+            (
+                "enable_verifier",
+                if cfg!(debug_assertions) {
+                    "true"
+                } else {
+                    "false"
+                },
+            ),
+        ] {
+            flags.set(k, v).map_err(|e| e.to_string())?;
+        }
+        let isa = cranelift_native::builder()
+            .map_err(str::to_string)?
+            .finish(settings::Flags::new(flags))
+            .map_err(|e| e.to_string())?;
+        let call_conv = isa.default_call_conv();
+        let module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
+        let ctx = module.make_context();
+        Ok(Engine {
+            module,
+            ctx,
+            fctx: FunctionBuilderContext::new(),
+            sig: translate::block_signature(call_conv),
+            call_conv,
+            helpers: helpers::addresses(),
+            code_bytes: 0,
+        })
+    }
+
+    /// Compile one block; its entry point, or why not.
+    fn compile(&mut self, insns: &[(u32, PackedInsn)]) -> Result<BlockFn, String> {
+        self.module.clear_context(&mut self.ctx);
+        self.ctx.func.signature = self.sig.clone();
+        translate::build(
+            &mut self.ctx.func,
+            &mut self.fctx,
+            insns,
+            &self.helpers,
+            self.call_conv,
+            self.module.isa().frontend_config(),
+        );
+        let id = self
+            .module
+            .declare_anonymous_function(&self.sig)
+            .map_err(|e| e.to_string())?;
+        let defined = self.module.define_function(id, &mut self.ctx);
+        let size = self
+            .ctx
+            .compiled_code()
+            .map_or(0, |c| c.code_info().total_size as usize);
+        self.module.clear_context(&mut self.ctx);
+        defined.map_err(|e| e.to_string())?;
+        self.module
+            .finalize_definitions()
+            .map_err(|e| e.to_string())?;
+        // Each finalised block gets pages of its own.
+        self.code_bytes += size.div_ceil(4096).max(1) * 4096;
+        let p = self.module.get_finalized_function(id);
+        // SAFETY: `p` is the finalised (executable) code of a function defined with
+        // `block_signature` (four i64 parameters, one i64 result, the host's C convention),
+        // which is `BlockFn`'s ABI; it stays valid until the module is freed (`Jit::flush`),
+        // after which no entry names it.
+        Ok(unsafe { std::mem::transmute::<*const u8, BlockFn>(p) })
+    }
+}
+
+/// The JIT tier's state in a hart.
+pub(crate) struct Jit {
+    /// Whether the run loop uses compiled blocks.
+    pub enabled: bool,
+    /// Visits of a block head before it is compiled (at least 1).
+    pub(crate) hot: u32,
+    engine: Option<Engine>,
+    /// Cranelift could not be set up for this host: never try again.
+    broken: bool,
+    blocks: Vec<Compiled>,
+    pub stats: JitStats,
+}
+
+impl Default for Jit {
+    fn default() -> Jit {
+        Jit {
+            enabled: false,
+            hot: HOT,
+            engine: None,
+            broken: false,
+            blocks: Vec::new(),
+            stats: JitStats::default(),
+        }
+    }
+}
+
+impl Jit {
+    /// Drop all compiled code (the caller forgets every entry naming it).
+    fn flush(&mut self) {
+        if let Some(e) = self.engine.take() {
+            // SAFETY: no compiled block is running (blocks are only entered from
+            // `Hart::jit_run`, which is not inside one here), and the caller resets every
+            // `DecodeCache::jit` entry, so no pointer into the module is called again.
+            unsafe { e.module.free_memory() };
+        }
+        self.blocks.clear();
+    }
+}
+
+impl Drop for Jit {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+impl Hart {
+    /// Use compiled blocks (`on`) or the interpreter alone. Either way the hart's behaviour is
+    /// the same instruction for instruction.
+    pub fn set_jit(&mut self, on: bool) {
+        self.jit.enabled = on;
+    }
+
+    /// Compile a block head after `visits` (at least 1; default [`HOT`]) visits: tests use 1 so
+    /// that everything that can be compiled is.
+    pub fn set_jit_threshold(&mut self, visits: u32) {
+        self.jit.hot = visits.clamp(1, BLOCK - 1);
+    }
+
+    /// Whether the JIT tier is on.
+    pub fn jit_enabled(&self) -> bool {
+        self.jit.enabled
+    }
+
+    /// The JIT tier's counters since reset.
+    pub fn jit_stats(&self) -> JitStats {
+        self.jit.stats
+    }
+
+    /// Run compiled blocks from `pc` while there are some for the current code page and the
+    /// budget allows them: called by the run loop at a block head. Updates `pc`, the steps
+    /// `left` and the `traps` taken exactly as the interpreter's loop would have.
+    #[inline(never)]
+    pub(super) fn jit_run(&mut self, bus: &mut Bus, pc: &mut u64, left: &mut u64, traps: &mut u64) {
+        while *left != 0 && *pc >> 12 == self.fetch_vpn {
+            let idx = self.fetch_base + ((*pc as usize & 0xfff) >> 1);
+            let Some(&e) = self.dcache.jit.get(idx) else {
+                return;
+            };
+            let id = if e >= BLOCK {
+                if e == NEVER {
+                    return;
+                }
+                e - BLOCK
+            } else if e + 1 < self.jit.hot {
+                self.dcache.jit[idx] = e + 1;
+                return;
+            } else {
+                match self.jit_compile(bus, idx) {
+                    Some(id) => id,
+                    None => return,
+                }
+            };
+            let block = self.jit.blocks[id as usize];
+            if *left < block.len {
+                return;
+            }
+            let limit = *left - block.len;
+            let hart: *mut Hart = self;
+            let mut ctx = JitCtx {
+                hart,
+                bus,
+                value: 0,
+                pc: *pc,
+                status: STATUS_OK,
+                trap: Trap::new(0, 0),
+            };
+            // SAFETY: `hart` comes from `&mut self`, which is not used until the call returns;
+            // the block reads and writes the 32 registers behind `x` and passes `ctx` to the
+            // helpers (see `helpers::load`). The block was compiled from the decodes at `idx`,
+            // which are unchanged (their entry would have been reset), for the page `pc` is in.
+            let retired = unsafe {
+                let x = std::ptr::addr_of_mut!((*hart).x).cast::<u64>();
+                (block.f)(&mut ctx, x, *pc, limit)
+            };
+            self.jit.stats.insns += retired;
+            *left -= retired;
+            *pc = ctx.pc;
+            match ctx.status {
+                STATUS_OK => {}
+                STATUS_TRAP => {
+                    // The trapping instruction is a step, as in the interpreter.
+                    *left -= 1;
+                    *traps += 1;
+                    self.pc = ctx.pc;
+                    self.take_trap(ctx.trap);
+                    *pc = self.pc;
+                }
+                _ => return,
+            }
+        }
+    }
+
+    /// Compile the block whose head is decode-cache slot `idx`: its index, or `None` (the
+    /// entry then says never, or the tier is unavailable).
+    #[cold]
+    #[inline(never)]
+    fn jit_compile(&mut self, bus: &mut Bus, idx: usize) -> Option<u32> {
+        let base = idx - idx % SLOTS_PER_PAGE;
+        let mut slot = idx % SLOTS_PER_PAGE;
+        let mut off = 0u32;
+        let mut insns = Vec::new();
+        while slot < SLOTS_PER_PAGE && insns.len() < MAX_INSNS {
+            let mut insn = self.dcache.insns[base + slot];
+            if insn.is_undecoded() {
+                // Not fetched yet (a jump's target before its first fetch, the code after a
+                // side exit): decode it now, from the page the head was fetched from.
+                insn = self
+                    .dcache
+                    .decode_ahead(&mut bus.ram, base / SLOTS_PER_PAGE, slot);
+            }
+            // A strided-loop head (`Op::Loop`, `hart/loops.rs`) is left to the interpreter,
+            // which runs whole iterations at once.
+            if !translate::compiles(insn.op()) {
+                break;
+            }
+            insns.push((off, insn));
+            off += insn.length() as u32;
+            slot += insn.length() as usize / 2;
+            if matches!(insn.op(), Op::Jal | Op::Jalr) {
+                break;
+            }
+        }
+        if insns.is_empty() || self.jit.broken {
+            self.dcache.jit[idx] = NEVER;
+            return None;
+        }
+        if self
+            .jit
+            .engine
+            .as_ref()
+            .is_some_and(|e| e.code_bytes >= CODE_CAP)
+        {
+            self.jit.flush();
+            self.jit.stats.flushes += 1;
+            self.dcache.jit.fill(0);
+        }
+        if self.jit.engine.is_none() {
+            match Engine::new() {
+                Ok(e) => self.jit.engine = Some(e),
+                Err(_) => {
+                    self.jit.broken = true;
+                    self.jit.stats.failed += 1;
+                    self.dcache.jit[idx] = NEVER;
+                    return None;
+                }
+            }
+        }
+        let engine = self.jit.engine.as_mut()?;
+        let start = Instant::now();
+        let result = engine.compile(&insns);
+        self.jit.stats.compile_ns += start.elapsed().as_nanos() as u64;
+        match result {
+            Ok(f) if self.jit.blocks.len() < (NEVER - BLOCK) as usize => {
+                let id = self.jit.blocks.len() as u32;
+                self.jit.blocks.push(Compiled {
+                    f,
+                    len: insns.len() as u64,
+                });
+                self.jit.stats.blocks += 1;
+                self.dcache.jit[idx] = BLOCK + id;
+                Some(id)
+            }
+            _ => {
+                self.jit.stats.failed += 1;
+                self.dcache.jit[idx] = NEVER;
+                None
+            }
+        }
+    }
+}
