@@ -19,10 +19,13 @@
 //!   module is dropped and every entry forgotten.
 
 mod helpers;
+mod mem;
 mod translate;
 
 use super::decode::{Op, PackedInsn};
 use super::decode_cache::SLOTS_PER_PAGE;
+use super::mmu::TLB_SIZE;
+use super::tlb::TlbEntry;
 use super::trap::Trap;
 use super::Hart;
 use crate::bus::Bus;
@@ -67,6 +70,14 @@ pub(crate) struct JitCtx {
     status: u64,
     /// The trap when `status` is [`STATUS_TRAP`].
     trap: Trap,
+    /// For the inline accesses (`mem.rs`), constant while a block runs: the current context's
+    /// TLB array (null in bare mode), `&mut tlb.hits`, and RAM (see `Ram::raw_parts`).
+    tlb: *const TlbEntry,
+    tlb_hits: *mut u64,
+    ram: *mut u8,
+    ram_base: u64,
+    ram_size: u64,
+    code_page: *const u8,
 }
 
 /// A compiled block: `fn(ctx, x, pc, limit) -> retired` (see `translate.rs`).
@@ -275,6 +286,19 @@ impl Hart {
                 return;
             }
             let limit = *left - block.len;
+            let tlb = if self.data_paging {
+                debug_assert!(self.tlb_base + TLB_SIZE <= self.tlb.entries.len());
+                // SAFETY: `tlb_base` starts a whole array of `TLB_SIZE` entries (see
+                // `Hart::tlb_entry`); the entries never move (a boxed slice), and the context
+                // (hence `tlb_base`) cannot change inside a block: no CSR, trap or `xret` runs
+                // there.
+                unsafe { self.tlb.entries.as_ptr().add(self.tlb_base) }
+            } else {
+                std::ptr::null()
+            };
+            let (ram, code_page) = bus.ram.raw_parts();
+            let (ram_base, ram_size) = (bus.ram.base(), bus.ram.size());
+            let tlb_hits: *mut u64 = &mut self.tlb.hits;
             let hart: *mut Hart = self;
             let mut ctx = JitCtx {
                 hart,
@@ -283,6 +307,12 @@ impl Hart {
                 pc: *pc,
                 status: STATUS_OK,
                 trap: Trap::new(0, 0),
+                tlb,
+                tlb_hits,
+                ram,
+                ram_base,
+                ram_size,
+                code_page,
             };
             // SAFETY: `hart` comes from `&mut self`, which is not used until the call returns;
             // the block reads and writes the 32 registers behind `x` and passes `ctx` to the
