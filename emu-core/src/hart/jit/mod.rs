@@ -262,7 +262,10 @@ impl Hart {
     /// `left` and the `traps` taken exactly as the interpreter's loop would have.
     #[inline(never)]
     pub(super) fn jit_run(&mut self, bus: &mut Bus, pc: &mut u64, left: &mut u64, traps: &mut u64) {
-        while *left != 0 && *pc >> 12 == self.fetch_vpn {
+        while *left != 0 {
+            if *pc >> 12 != self.fetch_vpn && !self.jit_fetch_page(*pc) {
+                return;
+            }
             let idx = self.fetch_base + ((*pc as usize & 0xfff) >> 1);
             let Some(&e) = self.dcache.jit.get(idx) else {
                 return;
@@ -338,6 +341,25 @@ impl Hart {
                 _ => return,
             }
         }
+    }
+
+    /// Make the code page of `pc` the fetch page when the recent-code-page cache has it and
+    /// the slot of `pc` is decoded — exactly what `fetch_slow` does for the next fetch (a jump
+    /// or return to another page would otherwise not find its block) — unless the run loop
+    /// must look first (`attention`, which dropped the fetch page). Whether it did.
+    fn jit_fetch_page(&mut self, pc: u64) -> bool {
+        if self.attention || self.dcache.clears != self.fetch_cache_clears {
+            return false;
+        }
+        let vpn = pc >> 12;
+        let (cached_vpn, base) = self.fetch_cache[vpn as usize % super::FETCH_CACHE];
+        let slot = (pc as usize & 0xfff) >> 1;
+        if cached_vpn != vpn || self.dcache.insns[base + slot].is_undecoded() {
+            return false;
+        }
+        self.fetch_vpn = vpn;
+        self.fetch_base = base;
+        true
     }
 
     /// Compile the block whose head is decode-cache slot `idx`: its index, or `None` (the
