@@ -71,8 +71,7 @@ impl Mem {
         let f = MemFlagsData::trusted();
         let paged = b.create_block();
         let hit = b.create_block();
-        b.ins()
-            .brif(self.tlb, paged, &[], ram, &[va.into()]);
+        b.ins().brif(self.tlb, paged, &[], ram, &[va.into()]);
         b.seal_block(paged);
         b.switch_to_block(paged);
         let vpn = b.ins().ushr_imm_s(va, 12);
@@ -204,9 +203,7 @@ impl Tr {
         // As `Ram::store_pa`: a watched page or a page-crossing store takes the slow path.
         let page = b.ins().ushr_imm_s(ram_off, 12);
         let watch_at = b.ins().iadd(m.code_page, page);
-        let watch = b
-            .ins()
-            .load(I8, MemFlagsData::trusted(), watch_at, 0);
+        let watch = b.ins().load(I8, MemFlagsData::trusted(), watch_at, 0);
         let watched = b.ins().icmp_imm_s(IntCC::NotEqual, watch, 0);
         let pgoff = b.ins().band_imm_s(ram_off, 0xfff);
         let cross = b
