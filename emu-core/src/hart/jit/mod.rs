@@ -357,8 +357,7 @@ impl Hart {
         if cached_vpn != vpn || self.dcache.insns[base + slot].is_undecoded() {
             return false;
         }
-        self.fetch_vpn = vpn;
-        self.fetch_base = base;
+        self.set_fetch_page(vpn, base);
         true
     }
 
