@@ -96,7 +96,8 @@ pub struct MachineConfig {
     /// A guest reset request ends the run with [`ExitReason::Reset`] (QEMU `-no-reboot`)
     /// instead of rebooting the machine (the default, as QEMU).
     pub no_reboot: bool,
-    /// Run hot guest code through the JIT tier (`hart/jit/`); same behaviour either way.
+    /// Run hot guest code through the JIT tier (`hart/jit/`; default on); same behaviour
+    /// either way.
     pub jit: bool,
 }
 
@@ -111,7 +112,7 @@ impl Default for MachineConfig {
             virtio_legacy: false,
             rtc: RtcClock::Virtual,
             no_reboot: false,
-            jit: false,
+            jit: true,
         }
     }
 }
