@@ -159,7 +159,7 @@ pub struct BootArgs {
 
     /// The JIT tier: `on` compiles hot guest code to host code (Cranelift), `off` interprets
     /// every instruction. Same behaviour and output either way.
-    #[arg(long, value_enum, default_value_t = OnOff::Off)]
+    #[arg(long, value_enum, default_value_t = OnOff::On)]
     pub jit: OnOff,
 
     /// virtio-mmio transport: `modern` (version 2; current xv6, QEMU with

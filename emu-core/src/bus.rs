@@ -65,6 +65,12 @@ impl Ram {
             pt_gen: 0,
         }
     }
+    /// For the JIT tier's inline accesses: the RAM bytes and the per-page watch bytes (a store
+    /// may go straight to a page whose watch byte is 0, as in [`Ram::store_pa`]). The pointers
+    /// stay valid as long as the `Ram` lives (neither vector is ever resized).
+    pub(crate) fn raw_parts(&mut self) -> (*mut u8, *const u8) {
+        (self.data.as_mut_ptr(), self.code_page.as_ptr())
+    }
     /// Physical base address.
     pub fn base(&self) -> u64 {
         self.base

@@ -96,7 +96,8 @@ pub struct MachineConfig {
     /// A guest reset request ends the run with [`ExitReason::Reset`] (QEMU `-no-reboot`)
     /// instead of rebooting the machine (the default, as QEMU).
     pub no_reboot: bool,
-    /// Run hot guest code through the JIT tier (`hart/jit/`); same behaviour either way.
+    /// Run hot guest code through the JIT tier (`hart/jit/`; default on); same behaviour
+    /// either way.
     pub jit: bool,
 }
 
@@ -111,7 +112,7 @@ impl Default for MachineConfig {
             virtio_legacy: false,
             rtc: RtcClock::Virtual,
             no_reboot: false,
-            jit: false,
+            jit: true,
         }
     }
 }
@@ -173,6 +174,8 @@ pub struct Machine {
     waiting: Vec<bool>,
     retired: Vec<u64>,
     total_retired: u64,
+    /// TLB hits, TLB misses and decodes of the harts before their last reset (for `stats`).
+    counts_before_reset: [u64; 3],
     bus: Bus,
     image: Option<LoadedImage>,
     /// The images as given to [`Machine::boot`], reloaded by [`Machine::reset`].
@@ -241,6 +244,7 @@ impl Machine {
             waiting: vec![false; n],
             retired: vec![0; n],
             total_retired: 0,
+            counts_before_reset: [0; 3],
             bus,
             image: None,
             boot: None,
@@ -303,6 +307,11 @@ impl Machine {
     pub fn reset(&mut self) -> Result<(), EmuError> {
         let n = self.harts.len();
         for hart in &mut self.harts {
+            // The statistics span reboots, as the instruction counts do.
+            let c = &mut self.counts_before_reset;
+            c[0] += hart.tlb_hits();
+            c[1] += hart.tlb_misses();
+            c[2] += hart.decode_misses();
             hart.reset();
         }
         self.waiting = vec![false; n];
@@ -439,10 +448,13 @@ impl Machine {
 
     /// Counters so far.
     pub fn stats(&self) -> MachineStats {
-        let decodes: u64 = self.harts.iter().map(|h| h.decode_misses()).sum();
+        let [mut hits, mut misses, mut decodes] = self.counts_before_reset;
+        for h in &self.harts {
+            hits += h.tlb_hits();
+            misses += h.tlb_misses();
+            decodes += h.decode_misses();
+        }
         let executed: u64 = self.retired.iter().sum();
-        let hits: u64 = self.harts.iter().map(|h| h.tlb_hits()).sum();
-        let misses: u64 = self.harts.iter().map(|h| h.tlb_misses()).sum();
         MachineStats {
             instret: self.retired.clone(),
             guest_ticks: self.bus.clint.mtime,

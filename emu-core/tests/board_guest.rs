@@ -239,7 +239,13 @@ _start:
         },
     );
     assert_eq!(m.run_until(&limits(), &mut |_| false), ExitReason::Reset);
+    let before = m.stats();
     m.reset().unwrap();
+    // The cache statistics span the reboot (the harts' own counters restart).
+    let after = m.stats();
+    assert!(before.decode_cache_hit_rate.is_some_and(|r| r < 1.0));
+    assert_eq!(after.decode_cache_hit_rate, before.decode_cache_hit_rate);
+    assert_eq!(after.tlb_hit_rate, before.tlb_hit_rate);
     assert_eq!(m.hart(0).pc, 0x1000);
     assert_eq!(m.hart(1).pc, 0x1000);
     assert_eq!(m.run_until(&limits(), &mut |_| false), ExitReason::Reset);

@@ -109,6 +109,9 @@ pub struct Hart {
     /// of its first slot in `dcache.insns`.
     fetch_vpn: u64,
     fetch_base: usize,
+    /// Host address of slot 0 of that page (`dcache.insns` at `fetch_base`), valid with
+    /// `fetch_vpn`: set only by `set_fetch_page`.
+    fetch_addr: usize,
     /// Code pages recently fetched from in the current translation context: (virtual page,
     /// `fetch_base`), direct-mapped; `NO_TAG` when empty. Emptied with the context (see
     /// `mmu_context_changed`, `tlb_validate`) and when the decode cache is emptied
@@ -157,6 +160,7 @@ impl Hart {
             dcache,
             fetch_vpn: NO_TAG,
             fetch_base: 0,
+            fetch_addr: 0,
             fetch_cache: [(NO_TAG, 0); FETCH_CACHE],
             fetch_cache_clears: 0,
             attention: false,
@@ -237,10 +241,10 @@ impl Hart {
                 // work between `pc` and the load is one `and` (a short pc → fetch → pc chain).
                 // The length byte is read on its own, before the whole slot, so that the next
                 // pc waits for one load and one add only.
+                // `fetch_addr` is `dcache.insns.as_ptr() + fetch_base` from the same moment
+                // (`set_fetch_page`), and the vector is not reallocated while `fetch_vpn` holds.
                 unsafe {
-                    let page = self.dcache.insns.as_ptr().add(self.fetch_base);
-                    let slot = page
-                        .cast::<u8>()
+                    let slot = (self.fetch_addr as *const u8)
                         .add((pc as usize & 0xffe) * (std::mem::size_of::<PackedInsn>() / 2));
                     let len = slot.add(PackedInsn::LENGTH_BYTE).read();
                     (
@@ -367,8 +371,7 @@ impl Hart {
         if cached_vpn == vpn {
             let packed = self.dcache.insns[base + slot];
             if !packed.is_undecoded() {
-                self.fetch_vpn = vpn;
-                self.fetch_base = base;
+                self.set_fetch_page(vpn, base);
                 return Ok(packed);
             }
         }
@@ -377,8 +380,7 @@ impl Hart {
         let in_ram = bus.ram.offset_of(pa_page, 0x1000).is_some();
         let index = if in_ram {
             let index = self.dcache.page_index(&bus.ram, pa_page);
-            self.fetch_vpn = vpn;
-            self.fetch_base = index * SLOTS_PER_PAGE;
+            self.set_fetch_page(vpn, index * SLOTS_PER_PAGE);
             self.fetch_cache[vpn as usize % FETCH_CACHE] = (vpn, self.fetch_base);
             let packed = self.dcache.insns[self.fetch_base + slot];
             if !packed.is_undecoded() {
@@ -409,6 +411,16 @@ impl Hart {
             }
         }
         Ok(packed)
+    }
+
+    /// Make the code page at `base` in `dcache.insns` (a whole page there) the fetch page of
+    /// virtual page `vpn`.
+    #[inline]
+    fn set_fetch_page(&mut self, vpn: u64, base: usize) {
+        debug_assert!(base + SLOTS_PER_PAGE <= self.dcache.insns.len());
+        self.fetch_vpn = vpn;
+        self.fetch_base = base;
+        self.fetch_addr = self.dcache.insns[base..].as_ptr() as usize;
     }
 
     /// Forget the recent code pages (their translation or decode-cache page may have changed).

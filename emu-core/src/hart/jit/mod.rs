@@ -19,10 +19,13 @@
 //!   module is dropped and every entry forgotten.
 
 mod helpers;
+mod mem;
 mod translate;
 
 use super::decode::{Op, PackedInsn};
 use super::decode_cache::SLOTS_PER_PAGE;
+use super::mmu::TLB_SIZE;
+use super::tlb::TlbEntry;
 use super::trap::Trap;
 use super::Hart;
 use crate::bus::Bus;
@@ -67,6 +70,14 @@ pub(crate) struct JitCtx {
     status: u64,
     /// The trap when `status` is [`STATUS_TRAP`].
     trap: Trap,
+    /// For the inline accesses (`mem.rs`), constant while a block runs: the current context's
+    /// TLB array (null in bare mode), `&mut tlb.hits`, and RAM (see `Ram::raw_parts`).
+    tlb: *const TlbEntry,
+    tlb_hits: *mut u64,
+    ram: *mut u8,
+    ram_base: u64,
+    ram_size: u64,
+    code_page: *const u8,
 }
 
 /// A compiled block: `fn(ctx, x, pc, limit) -> retired` (see `translate.rs`).
@@ -251,7 +262,10 @@ impl Hart {
     /// `left` and the `traps` taken exactly as the interpreter's loop would have.
     #[inline(never)]
     pub(super) fn jit_run(&mut self, bus: &mut Bus, pc: &mut u64, left: &mut u64, traps: &mut u64) {
-        while *left != 0 && *pc >> 12 == self.fetch_vpn {
+        while *left != 0 {
+            if *pc >> 12 != self.fetch_vpn && !self.jit_fetch_page(*pc) {
+                return;
+            }
             let idx = self.fetch_base + ((*pc as usize & 0xfff) >> 1);
             let Some(&e) = self.dcache.jit.get(idx) else {
                 return;
@@ -275,6 +289,19 @@ impl Hart {
                 return;
             }
             let limit = *left - block.len;
+            let tlb = if self.data_paging {
+                debug_assert!(self.tlb_base + TLB_SIZE <= self.tlb.entries.len());
+                // SAFETY: `tlb_base` starts a whole array of `TLB_SIZE` entries (see
+                // `Hart::tlb_entry`); the entries never move (a boxed slice), and the context
+                // (hence `tlb_base`) cannot change inside a block: no CSR, trap or `xret` runs
+                // there.
+                unsafe { self.tlb.entries.as_ptr().add(self.tlb_base) }
+            } else {
+                std::ptr::null()
+            };
+            let (ram, code_page) = bus.ram.raw_parts();
+            let (ram_base, ram_size) = (bus.ram.base(), bus.ram.size());
+            let tlb_hits: *mut u64 = &mut self.tlb.hits;
             let hart: *mut Hart = self;
             let mut ctx = JitCtx {
                 hart,
@@ -283,6 +310,12 @@ impl Hart {
                 pc: *pc,
                 status: STATUS_OK,
                 trap: Trap::new(0, 0),
+                tlb,
+                tlb_hits,
+                ram,
+                ram_base,
+                ram_size,
+                code_page,
             };
             // SAFETY: `hart` comes from `&mut self`, which is not used until the call returns;
             // the block reads and writes the 32 registers behind `x` and passes `ctx` to the
@@ -308,6 +341,24 @@ impl Hart {
                 _ => return,
             }
         }
+    }
+
+    /// Make the code page of `pc` the fetch page when the recent-code-page cache has it and
+    /// the slot of `pc` is decoded — exactly what `fetch_slow` does for the next fetch (a jump
+    /// or return to another page would otherwise not find its block) — unless the run loop
+    /// must look first (`attention`, which dropped the fetch page). Whether it did.
+    fn jit_fetch_page(&mut self, pc: u64) -> bool {
+        if self.attention || self.dcache.clears != self.fetch_cache_clears {
+            return false;
+        }
+        let vpn = pc >> 12;
+        let (cached_vpn, base) = self.fetch_cache[vpn as usize % super::FETCH_CACHE];
+        let slot = (pc as usize & 0xfff) >> 1;
+        if cached_vpn != vpn || self.dcache.insns[base + slot].is_undecoded() {
+            return false;
+        }
+        self.set_fetch_page(vpn, base);
+        true
     }
 
     /// Compile the block whose head is decode-cache slot `idx`: its index, or `None` (the

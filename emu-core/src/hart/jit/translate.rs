@@ -8,6 +8,7 @@
 //! `ctx.pc`. Guest registers live in Cranelift variables: loaded at entry, stored at the one
 //! exit block. Semantics follow `Hart::execute` (Unprivileged ISA 20191213 ch. 2, 5, 7).
 
+use super::mem::Mem;
 use super::{JitCtx, STATUS_OK};
 use crate::hart::decode::{Op, PackedInsn};
 use cranelift_codegen::ir::condcodes::IntCC;
@@ -105,8 +106,6 @@ pub(super) fn build(
     let done = b.declare_var(I64);
     let zero = b.ins().iconst(I64, 0);
     b.def_var(done, zero);
-    b.ins().jump(head, &[]);
-    b.switch_to_block(head);
 
     let mut load_sig = Signature::new(call_conv);
     load_sig.params.push(AbiParam::new(I64));
@@ -119,6 +118,14 @@ pub(super) fn build(
     }
     store_sig.returns.push(AbiParam::new(I64));
     let store_sig = b.import_signature(store_sig);
+    let mem = Mem::at_entry(
+        &mut b,
+        ctx,
+        (load_sig, store_sig),
+        (helpers.load, helpers.store),
+    );
+    b.ins().jump(head, &[]);
+    b.switch_to_block(head);
 
     let mut t = Tr {
         vars,
@@ -127,6 +134,7 @@ pub(super) fn build(
         limit,
         head,
         exit,
+        ctx,
     };
     let mut ended = false;
     let mut end_off = 0u32;
@@ -208,13 +216,7 @@ pub(super) fn build(
                     _ => (2, false),
                 };
                 let va = b.ins().iadd_imm_s(a, imm);
-                let f = b.ins().iconst(I64, helpers.load[log] as i64);
-                let call = b.ins().call_indirect(load_sig, f, &[ctx, va]);
-                let status = b.inst_results(call)[0];
-                let value = |b: &mut FunctionBuilder| {
-                    let v = b
-                        .ins()
-                        .load(I64, flags, ctx, offset_of!(JitCtx, value) as i32);
+                let extend = |b: &mut FunctionBuilder, v: Value| {
                     if signed {
                         let bits = 8 << log;
                         let sh = b.ins().ishl_imm_s(v, 64 - bits);
@@ -223,11 +225,7 @@ pub(super) fn build(
                         v
                     }
                 };
-                t.after_helper(&mut b, status, off, len, n, |b, t| {
-                    let v = value(b);
-                    t.set(b, rd, v);
-                });
-                let v = value(&mut b);
+                let v = t.load(&mut b, &mem, log, va, (off, len, n, rd), extend);
                 t.set(&mut b, rd, v);
             }
             Op::Sb | Op::Sh | Op::Sw | Op::Sd => {
@@ -238,10 +236,7 @@ pub(super) fn build(
                     _ => 3,
                 };
                 let va = b.ins().iadd_imm_s(a, imm);
-                let f = b.ins().iconst(I64, helpers.store[log] as i64);
-                let call = b.ins().call_indirect(store_sig, f, &[ctx, va, c]);
-                let status = b.inst_results(call)[0];
-                t.after_helper(&mut b, status, off, len, n, |_, _| {});
+                t.store(&mut b, &mem, log, va, c, (off, len, n));
             }
             Op::Addi => set!(b.ins().iadd_imm_s(a, imm)),
             Op::Slti => {
@@ -399,13 +394,15 @@ fn divide(b: &mut FunctionBuilder, op: Op, x: Value, y: Value, ty: Type) -> Valu
 }
 
 /// Translation state shared by the instructions of one block.
-struct Tr {
+pub(super) struct Tr {
     vars: [Option<Variable>; 32],
     done: Variable,
     pc0: Value,
     limit: Value,
     head: Block,
     exit: Block,
+    /// The `JitCtx` pointer.
+    pub ctx: Value,
 }
 
 impl Tr {
@@ -418,7 +415,7 @@ impl Tr {
     }
 
     /// Write guest register `r` (writes to x0 are dropped).
-    fn set(&self, b: &mut FunctionBuilder, r: usize, v: Value) {
+    pub(super) fn set(&self, b: &mut FunctionBuilder, r: usize, v: Value) {
         if r != 0 {
             if let Some(var) = self.vars[r] {
                 b.def_var(var, v);
@@ -452,7 +449,7 @@ impl Tr {
     /// After a helper call for instruction `n` (at block offset `off`, `len` bytes) returned
     /// `status`: on a trap leave with pc at the instruction (not retired); when the run loop
     /// must look, finish the instruction (`finish`) and leave after it; else go on.
-    fn after_helper(
+    pub(super) fn after_helper(
         &mut self,
         b: &mut FunctionBuilder,
         status: Value,
