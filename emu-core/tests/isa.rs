@@ -72,11 +72,10 @@ isa_test!(loops);
 
 /// `hart/loops.rs` runs loop iterations in batches: the same program run with budgets of
 /// varying size (batches cut by budget ends) and one step at a time (a budget of 1 never
-/// batches) must agree on the whole state at every stop: pc, registers, `minstret` and RAM.
-#[test]
-fn loops_batched_and_stepped_agree() {
-    let src = include_str!("isa/loops.s");
-    let elf = support::assemble("loops_lockstep", &format!("{PRELUDE}\n{src}"));
+/// batches) must agree on the whole state at every stop: pc, registers, `minstret` and RAM;
+/// and the program must pass its own checks.
+fn loops_lockstep(name: &str, source: &str) {
+    let elf = support::assemble(name, source);
     let ram = 2 << 20;
     let (mut bus_a, mut bus_b) = (Bus::new(ram), Bus::new(ram));
     let (mut a, mut b) = (Hart::new(0), Hart::new(0));
@@ -114,4 +113,40 @@ fn loops_batched_and_stepped_agree() {
         bus_a.test_finisher.request.take(),
         Some(FinisherRequest::PowerOff { code: 0 })
     );
+}
+
+#[test]
+fn loops_batched_and_stepped_agree() {
+    let src = include_str!("isa/loops.s");
+    loops_lockstep("loops_lockstep", &format!("{PRELUDE}\n{src}"));
+}
+
+/// The same in S-mode under Sv39 (gigapages, A and D left to the walker): batches start only
+/// on a TLB hit, and every 4 KiB page of a stream needs its own.
+#[test]
+fn loops_batched_and_stepped_agree_under_sv39() {
+    let setup = "
+main:
+    la t0, root
+    srli t0, t0, 12
+    li t1, 8 << 60
+    or t0, t0, t1
+    csrw satp, t0
+    sfence.vma
+    li t0, 0x1800
+    csrc mstatus, t0
+    li t0, 0x800            # MPP = S
+    csrs mstatus, t0
+    la t0, main_s
+    csrw mepc, t0
+    mret
+    .align 12
+root:
+    .dword 0xcf             # VA 0 .. 1 GiB -> PA 0 (the finisher): V R W X A D
+    .dword 0
+    .dword 0x2000000f       # VA 2 GiB .. 3 GiB -> PA 2 GiB (RAM): V R W X
+    .zero 4096 - 24
+";
+    let src = include_str!("isa/loops.s").replacen("main:", "main_s:", 1);
+    loops_lockstep("loops_lockstep_sv39", &format!("{PRELUDE}\n{setup}\n{src}"));
 }
