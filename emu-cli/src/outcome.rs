@@ -251,6 +251,22 @@ mod tests {
             text.contains("TLB hit rate 99.50%, decode cache hit rate n/a"),
             "{text}"
         );
+        assert!(!text.contains("JIT"), "{text}");
+        let with_jit = StatsReport {
+            jit: Some(emu_core::hart::jit::JitStats {
+                blocks: 1234,
+                failed: 0,
+                insns: 1_500_000,
+                compile_ns: 250_000_000,
+                flushes: 1,
+            }),
+            ..r
+        };
+        let text = with_jit.render();
+        assert!(
+            text.contains("JIT: 1,234 blocks compiled (0 failed, 1 flushes) in 0.250 s, 50.00% of instructions in compiled code"),
+            "{text}"
+        );
         assert_eq!(StatsReport::default().mips(), 0.0);
     }
 

@@ -134,6 +134,19 @@ fn bench_hart(c: &mut Criterion) {
             assert_eq!(n, STEPS);
         })
     });
+    // The same loops with the JIT tier on (the machine's default).
+    for (name, (mut bus, mut hart)) in [
+        ("jit_alu_loop_mips", alu_machine()),
+        ("jit_sv39_load_store_loop_mips", mem_machine()),
+    ] {
+        hart.set_jit(true);
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let (_, n) = hart.run(&mut bus, STEPS);
+                assert_eq!(n, STEPS);
+            })
+        });
+    }
     g.finish();
 }
 

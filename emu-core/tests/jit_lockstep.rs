@@ -285,6 +285,44 @@ fn r(op: u32, f3: u32, f7: u32) -> impl Strategy<Value = u32> {
         .prop_map(move |(d, a, b)| op | d << 7 | f3 << 12 | a << 15 | b << 20 | f7 << 25)
 }
 
+/// `Hart::reset` with compiled blocks: the hart forgets them (their code is freed) and runs
+/// the same program again, compiling afresh, with the same result as the first time.
+#[test]
+fn reset_forgets_compiled_blocks() {
+    let body = "
+main:
+    li s1, 0
+    li t0, 100
+1:  addi s1, s1, 2
+    addi t0, t0, -1
+    bnez t0, 1b
+    CHECK 1, s1, 200
+    PASS
+";
+    let elf = support::assemble("jit_reset", &format!("{PRELUDE}\n{body}"));
+    let mut bus = Bus::new(RAM);
+    let entry = load_elf(&mut bus, &elf);
+    let mut hart = Hart::new(0);
+    hart.set_jit(true);
+    hart.set_jit_threshold(1);
+    for round in 0..2 {
+        hart.pc = entry;
+        let mut code = None;
+        for _ in 0..100 {
+            hart.run(&mut bus, 1000);
+            if let Some(FinisherRequest::PowerOff { code: c }) = bus.test_finisher.request.take() {
+                code = Some(c);
+                break;
+            }
+        }
+        assert_eq!(code, Some(0), "round {round}");
+        assert!(hart.jit_stats().blocks > 0, "round {round}: compiled");
+        hart.reset();
+        assert!(hart.jit_enabled(), "reset keeps the JIT switch");
+        assert_eq!(hart.jit_stats().blocks, 0, "reset forgets the blocks");
+    }
+}
+
 /// Instruction words of kinds the tier compiles (and some it does not), for random programs.
 fn word() -> impl Strategy<Value = u32> {
     let reg = 0u32..32;

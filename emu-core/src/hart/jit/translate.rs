@@ -5,8 +5,8 @@
 //! block serves every virtual alias of its physical page), `limit` is the run budget left minus
 //! the block length (a branch back to the block head loops while the instructions retired stay
 //! within it). The function returns the instructions retired and stores the next pc in
-//! `ctx.pc`. Guest registers live in Cranelift variables: loaded at entry, stored at the one
-//! exit block. Semantics follow `Hart::execute` (Unprivileged ISA 20191213 ch. 2, 5, 7).
+//! `ctx.pc`. Guest registers live in Cranelift variables, loaded at entry; every write also
+//! goes through to `Hart::x` at once, so exits carry no register state (halves compile time). Semantics follow `Hart::execute` (Unprivileged ISA 20191213 ch. 2, 5, 7).
 
 use super::mem::Mem;
 use super::{JitCtx, STATUS_OK};
@@ -135,6 +135,7 @@ pub(super) fn build(
         head,
         exit,
         ctx,
+        xp,
     };
     let mut ended = false;
     let mut end_off = 0u32;
@@ -342,12 +343,7 @@ pub(super) fn build(
     b.switch_to_block(exit);
     let next_pc = b.block_params(exit)[0];
     let retired = b.block_params(exit)[1];
-    for r in 1..32 {
-        if written >> r & 1 != 0 {
-            let v = t.reg(&mut b, r);
-            b.ins().store(flags, v, xp, (r * 8) as i32);
-        }
-    }
+    let _ = written;
     b.ins()
         .store(flags, next_pc, ctx, offset_of!(JitCtx, pc) as i32);
     b.ins().return_(&[retired]);
@@ -403,6 +399,8 @@ pub(super) struct Tr {
     exit: Block,
     /// The `JitCtx` pointer.
     pub ctx: Value,
+    /// `Hart::x`.
+    xp: Value,
 }
 
 impl Tr {
@@ -419,6 +417,10 @@ impl Tr {
         if r != 0 {
             if let Some(var) = self.vars[r] {
                 b.def_var(var, v);
+                // Written through at once: no register is live across an exit, which keeps
+                // register allocation (most of the compile time) small.
+                b.ins()
+                    .store(MemFlagsData::trusted(), v, self.xp, (r * 8) as i32);
             }
         }
     }
