@@ -8,7 +8,7 @@ runs=${RUNS:-20000}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cargo +nightly fuzz build -s none -a
-for t in hart virtio_blk loader mkfs; do
+for t in hart jit virtio_blk loader mkfs; do
   mkdir -p "$work/$t"
   cp fuzz/corpus/$t/* "$work/$t/"
   "fuzz/target/x86_64-unknown-linux-gnu/release/$t" "$work/$t" -runs="$runs" \

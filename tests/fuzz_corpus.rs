@@ -7,7 +7,7 @@ mod harness;
 
 use std::path::Path;
 
-fn run_corpus(target: &str, f: fn(&[u8])) {
+fn run_corpus(target: &str, f: impl Fn(&[u8]) + std::panic::RefUnwindSafe) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fuzz/corpus")
         .join(target);
@@ -27,6 +27,22 @@ fn run_corpus(target: &str, f: fn(&[u8])) {
 #[test]
 fn hart_corpus() {
     run_corpus("hart", harness::hart);
+}
+
+#[test]
+fn jit_corpus() {
+    run_corpus("jit", |d| {
+        harness::jit(d);
+    });
+    // The loop seeds really run compiled code (a harness that never compiles would compare
+    // the interpreter with itself).
+    for seed in ["loop_alu_m", "loop_mem_s_sv39", "loop_store_fault_u"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fuzz/corpus/jit")
+            .join(seed);
+        let blocks = harness::jit(&std::fs::read(path).unwrap());
+        assert!(blocks > 0, "{seed}: the JIT compiled nothing");
+    }
 }
 
 #[test]

@@ -18,26 +18,92 @@ const HART_RAM: usize = 64 << 10;
 /// programs), with registers seeded from the input, for up to 1000 instructions. Sv39 maps
 /// RAM with one identity gigapage (U, R, W, X), so every access mode is exercised.
 pub fn hart(data: &[u8]) {
-    let Some((&ctl, rest)) = data.split_first() else {
-        return;
-    };
-    let (regs, code) = rest.split_at(rest.len().min(64));
-    let mut bus = Bus::new(HART_RAM);
-    let code = &code[..code.len().min(HART_RAM / 2)];
-    bus.ram.write_bytes(RAM_BASE, code).unwrap();
-    let root = RAM_BASE + 0xf000;
-    let pte = (RAM_BASE >> 12) << 10 | 0xdf; // V R W X U A D
-    bus.ram.write(root + 8 * 2, 8, pte).unwrap();
     // One hart per thread, reset between inputs: a fresh `Hart::new` zeroes 512 KiB of TLB
     // arrays, which was a fifth of an execution. `Hart::reset` keeps the memory and empties it,
     // so every input still starts from the reset state.
     thread_local! {
         static HART: std::cell::RefCell<Hart> = std::cell::RefCell::new(Hart::new(0));
     }
-    HART.with(|h| run_hart(&mut h.borrow_mut(), &mut bus, ctl, regs, root));
+    if let Some(mut bus) = hart_bus(data) {
+        HART.with(|h| {
+            let h = &mut h.borrow_mut();
+            h.set_jit(false);
+            setup_hart(h, data);
+            h.run(&mut bus, HART_STEPS);
+        });
+    }
 }
 
-fn run_hart(h: &mut Hart, bus: &mut Bus, ctl: u8, regs: &[u8], root: u64) {
+/// Steps (instructions and traps) one input of the hart targets runs.
+const HART_STEPS: u64 = 1000;
+
+/// The JIT tier against the interpreter: the `hart` input run twice, once interpreted and once
+/// with the JIT compiling every block head at its first visit; the run's result, the
+/// architectural state (pc, x, f, privilege, instret, trap CSRs) and RAM must agree. Returns
+/// the blocks the JIT compiled (0 for an empty input).
+pub fn jit(data: &[u8]) -> u64 {
+    thread_local! {
+        static HARTS: std::cell::RefCell<(Hart, Hart)> =
+            std::cell::RefCell::new((Hart::new(0), Hart::new(0)));
+    }
+    let (Some(mut bus_a), Some(mut bus_b)) = (hart_bus(data), hart_bus(data)) else {
+        return 0;
+    };
+    HARTS.with(|p| {
+        let (a, b) = &mut *p.borrow_mut();
+        a.set_jit(false);
+        b.set_jit(true);
+        b.set_jit_threshold(1);
+        setup_hart(a, data);
+        setup_hart(b, data);
+        let ra = a.run(&mut bus_a, HART_STEPS);
+        let rb = b.run(&mut bus_b, HART_STEPS);
+        assert_eq!(ra, rb, "run result (interpreter, jit)");
+        assert_eq!(a.pc, b.pc, "pc");
+        assert_eq!(a.x, b.x, "x registers");
+        assert_eq!(a.f, b.f, "f registers");
+        assert_eq!(a.privilege, b.privilege, "privilege");
+        assert_eq!(a.instret(), b.instret(), "instret");
+        let csrs = |h: &Hart| {
+            let c = &h.csr;
+            [
+                c.mstatus, c.mepc, c.mcause, c.mtval, c.sepc, c.scause, c.stval,
+            ]
+        };
+        assert_eq!(csrs(a), csrs(b), "trap CSRs");
+        let mut ram_a = vec![0u8; HART_RAM];
+        let mut ram_b = vec![0u8; HART_RAM];
+        bus_a.ram.read_bytes(RAM_BASE, &mut ram_a).unwrap();
+        bus_b.ram.read_bytes(RAM_BASE, &mut ram_b).unwrap();
+        assert!(ram_a == ram_b, "RAM differs (interpreter, jit)");
+        b.jit_stats().blocks
+    })
+}
+
+/// The hart targets' RAM: the input's code in the first half, a page table at +60 KiB mapping
+/// RAM with one identity gigapage. `None` for an empty input.
+fn hart_bus(data: &[u8]) -> Option<Bus> {
+    let (_, rest) = data.split_first()?;
+    let code = &rest[rest.len().min(64)..];
+    let mut bus = Bus::new(HART_RAM);
+    let code = &code[..code.len().min(HART_RAM / 2)];
+    bus.ram.write_bytes(RAM_BASE, code).unwrap();
+    let pte = (RAM_BASE >> 12) << 10 | 0xdf; // V R W X U A D
+    bus.ram.write(HART_ROOT + 8 * 2, 8, pte).unwrap();
+    Some(bus)
+}
+
+/// Physical address of the hart targets' Sv39 root page table.
+const HART_ROOT: u64 = RAM_BASE + 0xf000;
+
+/// Reset `h` and set it up as the input's first byte says (privilege, trap vectors and
+/// delegation, FP on, Sv39 on), with registers seeded from the next 64 bytes.
+fn setup_hart(h: &mut Hart, data: &[u8]) {
+    let Some((&ctl, rest)) = data.split_first() else {
+        return;
+    };
+    let regs = &rest[..rest.len().min(64)];
+    let root = HART_ROOT;
     h.reset();
     h.privilege = match ctl & 3 {
         0 => Privilege::User,
@@ -69,7 +135,6 @@ fn run_hart(h: &mut Hart, bus: &mut Bus, ctl: u8, regs: &[u8], root: u64) {
     for i in 9..32 {
         h.x[i] = RAM_BASE + (i as u64) * 0x1000;
     }
-    h.run(bus, 1000);
 }
 
 fn u16_at(d: &[u8], i: usize) -> u16 {
