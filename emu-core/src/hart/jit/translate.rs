@@ -32,24 +32,6 @@ pub(super) fn compiles(op: Op) -> bool {
     (Op::Lui as u8..=Op::Remuw as u8).contains(&(op as u8)) || op == Op::Fence
 }
 
-/// Whether `op` writes `rd`.
-fn writes_rd(op: Op) -> bool {
-    !matches!(
-        op,
-        Op::Beq
-            | Op::Bne
-            | Op::Blt
-            | Op::Bge
-            | Op::Bltu
-            | Op::Bgeu
-            | Op::Sb
-            | Op::Sh
-            | Op::Sw
-            | Op::Sd
-            | Op::Fence
-    )
-}
-
 /// The signature of a compiled block, in the host's C calling convention.
 pub(super) fn block_signature(call_conv: CallConv) -> Signature {
     let mut sig = Signature::new(call_conv);
@@ -83,17 +65,12 @@ pub(super) fn build(
     let p = b.block_params(entry).to_vec();
     let (ctx, xp, pc0, limit) = (p[0], p[1], p[2], p[3]);
 
-    // Registers the block touches, and those it writes (stored back at the exit).
+    // Registers the block touches.
     let mut used = 0u32;
-    let mut written = 0u32;
     for &(_, i) in insns {
         used |= 1 << i.rs1() | 1 << i.rs2() | 1 << i.rd();
-        if writes_rd(i.op()) {
-            written |= 1 << i.rd();
-        }
     }
     used &= !1;
-    written &= !1;
     let mut vars: [Option<Variable>; 32] = [None; 32];
     for (r, var) in vars.iter_mut().enumerate() {
         if used >> r & 1 != 0 {
@@ -343,7 +320,6 @@ pub(super) fn build(
     b.switch_to_block(exit);
     let next_pc = b.block_params(exit)[0];
     let retired = b.block_params(exit)[1];
-    let _ = written;
     b.ins()
         .store(flags, next_pc, ctx, offset_of!(JitCtx, pc) as i32);
     b.ins().return_(&[retired]);
