@@ -9,30 +9,12 @@ use emu_core::hart::{Hart, HartExit};
 
 const PRELUDE: &str = include_str!("isa/prelude.s");
 
-/// Load the PT_LOAD segments of `elf` into RAM; returns the entry point.
-fn load_elf(bus: &mut Bus, elf: &[u8]) -> u64 {
-    let e = goblin::elf::Elf::parse(elf).expect("test ELF parses");
-    for ph in e
-        .program_headers
-        .iter()
-        .filter(|p| p.p_type == goblin::elf::program_header::PT_LOAD)
-    {
-        // The linker may put the ELF headers in the first segment, below RAM: skip that part.
-        let skip = bus.ram.base().saturating_sub(ph.p_paddr).min(ph.p_filesz);
-        let data = &elf[(ph.p_offset + skip) as usize..(ph.p_offset + ph.p_filesz) as usize];
-        bus.ram
-            .write_bytes(ph.p_paddr + skip, data)
-            .expect("segment fits in RAM");
-    }
-    e.entry
-}
-
 /// Run program `name` (prelude + source) to power-off; returns the finisher code (0 = pass).
 fn run_program(name: &str, body: &str) -> u32 {
     let elf = support::assemble(name, &format!("{PRELUDE}\n{body}"));
     let mut bus = Bus::new(8 << 20);
     let mut hart = Hart::new(0);
-    hart.pc = load_elf(&mut bus, &elf);
+    hart.pc = support::load_elf(&mut bus, &elf);
     for _ in 0..1000 {
         let (exit, _) = hart.run(&mut bus, 100_000);
         if let Some(FinisherRequest::PowerOff { code }) = bus.test_finisher.request.take() {
@@ -79,8 +61,8 @@ fn loops_lockstep(name: &str, source: &str) {
     let ram = 2 << 20;
     let (mut bus_a, mut bus_b) = (Bus::new(ram), Bus::new(ram));
     let (mut a, mut b) = (Hart::new(0), Hart::new(0));
-    a.pc = load_elf(&mut bus_a, &elf);
-    b.pc = load_elf(&mut bus_b, &elf);
+    a.pc = support::load_elf(&mut bus_a, &elf);
+    b.pc = support::load_elf(&mut bus_b, &elf);
     let (mut mem_a, mut mem_b) = (vec![0u8; ram], vec![0u8; ram]);
     let mut seed = 0x9e37_79b9_7f4a_7c15u64;
     let mut stops = 0;

@@ -15,23 +15,6 @@ use proptest::prelude::*;
 const PRELUDE: &str = include_str!("isa/prelude.s");
 const RAM: usize = 8 << 20;
 
-/// Load the PT_LOAD segments of `elf` into RAM; returns the entry point.
-fn load_elf(bus: &mut Bus, elf: &[u8]) -> u64 {
-    let e = goblin::elf::Elf::parse(elf).expect("test ELF parses");
-    for ph in e
-        .program_headers
-        .iter()
-        .filter(|p| p.p_type == goblin::elf::program_header::PT_LOAD)
-    {
-        let skip = bus.ram.base().saturating_sub(ph.p_paddr).min(ph.p_filesz);
-        let data = &elf[(ph.p_offset + skip) as usize..(ph.p_offset + ph.p_filesz) as usize];
-        bus.ram
-            .write_bytes(ph.p_paddr + skip, data)
-            .expect("segment fits in RAM");
-    }
-    e.entry
-}
-
 /// One side of the lockstep: a hart and its own bus.
 struct Side {
     hart: Hart,
@@ -149,7 +132,7 @@ fn assert_same(what: &str, a: &Hart, b: &Hart) {
 /// Assemble `body` after the ISA prelude and run it in lockstep; returns the power-off code.
 fn lockstep_program(name: &str, body: &str) -> (Option<u32>, Pair) {
     let elf = support::assemble(name, &format!("{PRELUDE}\n{body}"));
-    let mut pair = Pair::new(|hart, bus| hart.pc = load_elf(bus, &elf));
+    let mut pair = Pair::new(|hart, bus| hart.pc = support::load_elf(bus, &elf));
     let code = pair.run_to_end(name, 50_000_000);
     (code, pair)
 }
@@ -301,7 +284,7 @@ main:
 ";
     let elf = support::assemble("jit_reset", &format!("{PRELUDE}\n{body}"));
     let mut bus = Bus::new(RAM);
-    let entry = load_elf(&mut bus, &elf);
+    let entry = support::load_elf(&mut bus, &elf);
     let mut hart = Hart::new(0);
     hart.set_jit(true);
     hart.set_jit_threshold(1);

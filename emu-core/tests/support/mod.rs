@@ -7,6 +7,25 @@ use std::process::Command;
 
 pub mod qemu;
 
+/// Load the PT_LOAD segments of the ELF file `elf` into `bus`'s RAM; returns the entry point.
+/// Panics (a test failure) when the ELF does not parse or a segment does not fit in RAM.
+pub fn load_elf(bus: &mut emu_core::bus::Bus, elf: &[u8]) -> u64 {
+    let e = goblin::elf::Elf::parse(elf).expect("test ELF parses");
+    for ph in e
+        .program_headers
+        .iter()
+        .filter(|p| p.p_type == goblin::elf::program_header::PT_LOAD)
+    {
+        // The linker may put the ELF headers in the first segment, below RAM: skip that part.
+        let skip = bus.ram.base().saturating_sub(ph.p_paddr).min(ph.p_filesz);
+        let data = &elf[(ph.p_offset + skip) as usize..(ph.p_offset + ph.p_filesz) as usize];
+        bus.ram
+            .write_bytes(ph.p_paddr + skip, data)
+            .expect("segment fits in RAM");
+    }
+    e.entry
+}
+
 /// Assemble `source` (GNU as syntax, RV64GC) and link it with `_start` at 0x8000_0000.
 /// Returns the ELF bytes. Panics with the assembler's message (a test failure) on error, and
 /// with an install hint when the toolchain is missing.
