@@ -8,6 +8,7 @@
 //! next gdb; `kill` ends the run. Ctrl-A x, a signal and `--timeout` end a run that gdb holds
 //! (running or stopped): a watcher thread closes the connection gdb is blocked on.
 
+pub mod conn;
 pub mod target;
 pub mod tdesc;
 
@@ -149,6 +150,7 @@ pub fn serve(
             spawn_watcher(clone, stop.clone(), deadline, over.clone());
         }
         machine.debug_attach();
+        let (conn, legacy_continue) = conn::GdbConn::new(conn);
         let mut target = GdbTarget::new(
             machine,
             stop.clone(),
@@ -156,6 +158,7 @@ pub fn serve(
             deadline,
             args.max_insns,
         );
+        target.legacy_continue = legacy_continue;
         let result = GdbStub::new(conn).run_blocking::<EventLoop>(&mut target);
         over.store(true, Ordering::SeqCst);
         let ended = target.ended.take();

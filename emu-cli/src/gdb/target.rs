@@ -1,9 +1,12 @@
 //! The `gdbstub` target: gdb's requests mapped onto emu-core's [`Machine`] debug API. Harts
 //! are gdb threads (thread id = hart + 1); all-stop: a stop of one hart stops them all.
 
-use std::net::TcpStream;
+use std::cell::Cell;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use super::conn::GdbConn;
 
 use emu_core::{DebugReg, DebugStop, ExitReason, HartAction, Machine, RunLimits, WatchKind};
 use gdbstub::common::Pid;
@@ -54,6 +57,9 @@ pub struct GdbTarget {
     xml: String,
     /// Set when the guest or the CLI ended the run during the session.
     pub ended: Option<ExitReason>,
+    /// Whether the resume packet being handled is a legacy `c`/`C` (see `conn.rs`): then every
+    /// hart continues, as on QEMU, instead of only the current one.
+    pub legacy_continue: Rc<Cell<bool>>,
 }
 
 impl GdbTarget {
@@ -77,6 +83,7 @@ impl GdbTarget {
             max_insns,
             xml: super::tdesc::target_xml(),
             ended: None,
+            legacy_continue: Rc::new(Cell::new(false)),
         }
     }
 
@@ -91,7 +98,7 @@ impl GdbTarget {
 
     /// Run the machine as the last `vCont` asked until it stops, or until gdb sends a byte
     /// (Ctrl-C), the CLI asks to stop, or a limit is reached.
-    fn run(&mut self, conn: &mut TcpStream) -> Result<Option<ExitReason>, std::io::Error> {
+    fn run(&mut self, conn: &mut GdbConn) -> Result<Option<ExitReason>, std::io::Error> {
         let actions: Vec<HartAction> = self
             .actions
             .iter()
@@ -327,6 +334,10 @@ impl MultiThreadSingleStep for GdbTarget {
 
 impl MultiThreadSchedulerLocking for GdbTarget {
     fn set_resume_action_scheduler_lock(&mut self) -> Result<(), String> {
+        if self.legacy_continue.get() {
+            // A bare `c` resumes every hart on QEMU; unnamed harts default to Continue.
+            return Ok(());
+        }
         for a in &mut self.actions {
             a.get_or_insert(HartAction::Stop);
         }
@@ -439,12 +450,12 @@ pub enum EventLoop {}
 
 impl run_blocking::BlockingEventLoop for EventLoop {
     type Target = GdbTarget;
-    type Connection = TcpStream;
+    type Connection = GdbConn;
     type StopReason = MultiThreadStopReason<u64>;
 
     fn wait_for_stop_reason(
         target: &mut GdbTarget,
-        conn: &mut TcpStream,
+        conn: &mut GdbConn,
     ) -> Result<
         run_blocking::Event<Self::StopReason>,
         run_blocking::WaitForStopReasonError<String, std::io::Error>,
