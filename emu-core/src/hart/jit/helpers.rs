@@ -7,18 +7,30 @@
 //! loop must look before the next instruction: an MMIO event set `Hart::attention`, or the
 //! access wrote a page holding decoded code). A load leaves its value in `ctx.value`.
 
+use super::super::trap::Trap;
 use super::{JitCtx, STATUS_LOOK, STATUS_OK, STATUS_TRAP};
 
-/// The status after an access that completed, given RAM's code generation before it.
+/// Record and return the status of an access given RAM's code generation before it: the
+/// trap, or (completed) whether the run loop must look.
 #[inline(always)]
-fn completed(ctx: &JitCtx, code_gen: u64) -> u64 {
-    // SAFETY: see `load`.
-    let (hart, bus) = unsafe { (&*ctx.hart, &*ctx.bus) };
-    if hart.attention || bus.ram.code_gen() != code_gen {
-        STATUS_LOOK
-    } else {
-        STATUS_OK
-    }
+fn report(ctx: &mut JitCtx, result: Result<(), Trap>, code_gen: u64) -> u64 {
+    let status = match result {
+        Ok(()) => {
+            // SAFETY: see `load`.
+            let (hart, bus) = unsafe { (&*ctx.hart, &*ctx.bus) };
+            if hart.attention || bus.ram.code_gen() != code_gen {
+                STATUS_LOOK
+            } else {
+                STATUS_OK
+            }
+        }
+        Err(t) => {
+            ctx.trap = t;
+            STATUS_TRAP
+        }
+    };
+    ctx.status = status;
+    status
 }
 
 /// Load `N` bytes at virtual `va` for a compiled block; the value (zero-extended) goes to
@@ -31,19 +43,8 @@ pub(super) unsafe extern "C" fn load<const N: usize>(ctx: *mut JitCtx, va: u64) 
     let ctx = unsafe { &mut *ctx };
     let (hart, bus) = unsafe { (&mut *ctx.hart, &mut *ctx.bus) };
     let code_gen = bus.ram.code_gen();
-    match hart.load::<N>(bus, va) {
-        Ok(v) => {
-            ctx.value = v;
-            let s = completed(ctx, code_gen);
-            ctx.status = s;
-            s
-        }
-        Err(t) => {
-            ctx.trap = t;
-            ctx.status = STATUS_TRAP;
-            STATUS_TRAP
-        }
-    }
+    let result = hart.load::<N>(bus, va).map(|v| ctx.value = v);
+    report(ctx, result, code_gen)
 }
 
 /// Store the low `N` bytes of `value` at virtual `va` for a compiled block.
@@ -56,18 +57,8 @@ pub(super) unsafe extern "C" fn store<const N: usize>(
     let ctx = unsafe { &mut *ctx };
     let (hart, bus) = unsafe { (&mut *ctx.hart, &mut *ctx.bus) };
     let code_gen = bus.ram.code_gen();
-    match hart.store::<N>(bus, va, value) {
-        Ok(()) => {
-            let s = completed(ctx, code_gen);
-            ctx.status = s;
-            s
-        }
-        Err(t) => {
-            ctx.trap = t;
-            ctx.status = STATUS_TRAP;
-            STATUS_TRAP
-        }
-    }
+    let result = hart.store::<N>(bus, va, value);
+    report(ctx, result, code_gen)
 }
 
 /// The helpers' addresses, for the translator.
