@@ -197,16 +197,7 @@ fn matches(
             continue;
         }
         let inum = lookup(r, path).ok_or_else(|| format!("{path} is missing"))?;
-        let ino = r.inode(inum).unwrap();
-        let got = if ino.typ == abi::T_DIR {
-            Expect::Dir
-        } else {
-            let data = r.read_inode(inum).unwrap();
-            Expect::File {
-                len: data.len(),
-                fnv: fnv(&data),
-            }
-        };
+        let got = expect_of(r, inum);
         if &got != want {
             return Err(format!("{path} is {got:?}, not {want:?}"));
         }
@@ -219,6 +210,19 @@ fn matches(
     Ok(())
 }
 
+/// What the disk holds at inode `inum`: a directory, or a file's length and hash.
+fn expect_of(r: &FsReader, inum: u32) -> Expect {
+    if r.inode(inum).unwrap().typ == abi::T_DIR {
+        Expect::Dir
+    } else {
+        let data = r.read_inode(inum).unwrap();
+        Expect::File {
+            len: data.len(),
+            fnv: fnv(&data),
+        }
+    }
+}
+
 /// The disk's word for `paths` (present with its contents, or absent).
 fn settle(r: &FsReader, state: &mut BTreeMap<String, Expect>, paths: &[String]) {
     for p in paths {
@@ -227,16 +231,7 @@ fn settle(r: &FsReader, state: &mut BTreeMap<String, Expect>, paths: &[String]) 
                 state.remove(p);
             }
             Some(inum) => {
-                let e = if r.inode(inum).unwrap().typ == abi::T_DIR {
-                    Expect::Dir
-                } else {
-                    let data = r.read_inode(inum).unwrap();
-                    Expect::File {
-                        len: data.len(),
-                        fnv: fnv(&data),
-                    }
-                };
-                state.insert(p.clone(), e);
+                state.insert(p.clone(), expect_of(r, inum));
             }
         }
     }
