@@ -199,6 +199,98 @@ data: .dword 0
     assert!(s.insns > 10_000, "the loops ran in compiled code: {s:?}");
 }
 
+/// One routine run with data translation off (M-mode) and on (S-mode, Sv39): a block is
+/// compiled for one mode and its variant for the other. The last run's stores go through a
+/// read-only alias, so every store leaves its block (slow exit) and traps from inside it.
+#[test]
+fn one_routine_bare_and_paged() {
+    let body = "
+main:
+    la a1, data
+    li a2, 10
+    call work
+    CHECK 1, a0, 95
+    ld t1, 8(a1)
+    CHECK 2, t1, 95
+    # Sv39: root[0] identity 0..1 GiB (MMIO) RW; root[2] -> l1, whose 2 MiB pages map PA
+    # 0x8000_0000 at VA 0x8000_0000 (RWX), 0x8020_0000 (RW alias) and 0x8040_0000
+    # (read-only alias). The aliases lie inside RAM's physical range, so a block compiled for
+    # bare mode would touch the wrong bytes; then enter S-mode at s_main.
+    la t0, pt_root
+    li t1, 0xc7
+    sd t1, 0(t0)
+    la t2, pt_l1
+    srli t1, t2, 12
+    slli t1, t1, 10
+    ori t1, t1, 1
+    sd t1, 16(t0)
+    li t1, (0x80000000 >> 12) << 10 | 0xcf
+    sd t1, 0(t2)
+    li t1, (0x80000000 >> 12) << 10 | 0xc7
+    sd t1, 8(t2)
+    li t1, (0x80000000 >> 12) << 10 | 0x43
+    sd t1, 16(t2)
+    srli t0, t0, 12
+    li t1, 8 << 60
+    or t0, t0, t1
+    csrw satp, t0
+    sfence.vma
+    li t0, 3 << 11
+    csrc mstatus, t0
+    li t0, 1 << 11
+    csrs mstatus, t0
+    la t0, s_main
+    csrw mepc, t0
+    mret
+s_main:
+    la a1, data
+    li t0, 0x200000
+    add a1, a1, t0
+    li a2, 10
+    call work
+    CHECK 3, a0, 195
+    la a1, data
+    ld t1, 0(a1)
+    CHECK 4, t1, 25
+    li s9, 0
+    li t0, 0x400000
+    add a1, a1, t0
+    call work
+    CHECK 5, a0, 250
+    CHECK 6, s9, 20
+    la a1, data
+    ld t1, 0(a1)
+    CHECK 7, t1, 25
+    PASS
+
+# a0 = sum over a2 passes of data[0], incremented each pass; data[1] = the running sum.
+work:
+    li a0, 0
+    mv t0, a2
+1:  ld t1, 0(a1)
+    add a0, a0, t1
+    addi t1, t1, 1
+    sd t1, 0(a1)
+    sd a0, 8(a1)
+    addi t0, t0, -1
+    bnez t0, 1b
+    ret
+
+    .data
+    .align 12
+pt_root: .zero 4096
+pt_l1: .zero 4096
+data: .dword 5, 0
+";
+    let (code, pair) = lockstep_program("one_routine_bare_and_paged", body);
+    assert_eq!(code, Some(0));
+    let s = pair.b.hart.jit_stats();
+    assert!(
+        s.blocks >= 2 && s.insns > 100,
+        "the routine ran compiled: {s:?}"
+    );
+}
+
 /// A compiled loop is overwritten by a store and run again: with `fence.i`, and without it (a
 /// store to a code page is seen at once by the storing hart, in both tiers). Also a store by the
 /// loop into its own block, which must take effect on the next pass.

@@ -1,8 +1,9 @@
 //! Loads and stores in compiled blocks: the interpreter's fast path inline (`Hart::load`/
 //! `store` in `execute.rs`: a TLB hit in the current context's array, or bare mode, then RAM),
-//! and everything else — TLB miss, page crossing under translation, outside RAM (MMIO), a store
-//! to a watched page (decoded code, page table, LR reservation) or crossing a page — through
-//! the helpers (`helpers.rs`), which run the hart's own code.
+//! and for everything else — TLB miss, page crossing under translation, outside RAM (MMIO), a
+//! store to a watched page (decoded code, page table, LR reservation) or crossing a page — a
+//! slow exit (`Tr::exit_slow`): the block leaves before the instruction and the interpreter
+//! runs it.
 
 use super::translate::Tr;
 use super::JitCtx;
@@ -10,55 +11,35 @@ use crate::hart::mmu::{Access, TLB_SIZE};
 use crate::hart::tlb::TlbEntry;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I64, I8};
-use cranelift_codegen::ir::{InstBuilder, MemFlagsData, SigRef, Value};
+use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value};
 use cranelift_frontend::FunctionBuilder;
 use std::mem::{offset_of, size_of};
 
 const _: () = assert!(TLB_SIZE.is_power_of_two());
 const _: () = assert!(size_of::<TlbEntry>().is_power_of_two());
 
-/// What the inline accesses need, read from the `JitCtx` once at block entry.
+/// What the inline accesses need: the `JitCtx` fields, read where used (a value loaded at
+/// entry would be live across the whole function, which costs register allocation more than
+/// the loads cost at run time).
 pub(super) struct Mem {
-    /// The current context's TLB array, or 0 in bare mode.
-    tlb: Value,
-    /// `&mut tlb.hits`.
-    hits: Value,
-    ram: Value,
-    ram_base: Value,
-    ram_size: Value,
-    code_page: Value,
-    pub load_sig: SigRef,
-    pub store_sig: SigRef,
-    pub load_fn: [u64; 4],
-    pub store_fn: [u64; 4],
+    ctx: Value,
+    /// Compiled for data translation (`Hart::data_paging`) or bare mode: a block runs only in
+    /// the mode it was compiled for.
+    paged: bool,
 }
 
 impl Mem {
-    /// Read the fields from `ctx` (in the entry block).
-    pub(super) fn at_entry(
-        b: &mut FunctionBuilder,
-        ctx: Value,
-        sigs: (SigRef, SigRef),
-        fns: ([u64; 4], [u64; 4]),
-    ) -> Mem {
-        let f = MemFlagsData::trusted();
-        let mut field = |off: usize| b.ins().load(I64, f, ctx, off as i32);
-        Mem {
-            tlb: field(offset_of!(JitCtx, tlb)),
-            hits: field(offset_of!(JitCtx, tlb_hits)),
-            ram: field(offset_of!(JitCtx, ram)),
-            ram_base: field(offset_of!(JitCtx, ram_base)),
-            ram_size: field(offset_of!(JitCtx, ram_size)),
-            code_page: field(offset_of!(JitCtx, code_page)),
-            load_sig: sigs.0,
-            store_sig: sigs.1,
-            load_fn: fns.0,
-            store_fn: fns.1,
-        }
+    pub(super) fn new(ctx: Value, paged: bool) -> Mem {
+        Mem { ctx, paged }
     }
 
-    /// Branch to `ram` with the physical address of `va` (bare mode: `va` itself; translated:
-    /// on a TLB hit for `access` that does not cross the page), else to `slow`.
+    fn field(&self, b: &mut FunctionBuilder, off: usize) -> Value {
+        b.ins()
+            .load(I64, MemFlagsData::trusted(), self.ctx, off as i32)
+    }
+
+    /// Branch to `ram` with the physical address of `va` (bare mode: `va` itself; paged: on a
+    /// TLB hit for `access` that does not cross the page), else to `slow`.
     fn translate(
         &self,
         b: &mut FunctionBuilder,
@@ -68,18 +49,19 @@ impl Mem {
         ram: cranelift_codegen::ir::Block,
         slow: cranelift_codegen::ir::Block,
     ) {
+        if !self.paged {
+            b.ins().jump(ram, &[va.into()]);
+            return;
+        }
         let f = MemFlagsData::trusted();
-        let paged = b.create_block();
         let hit = b.create_block();
-        b.ins().brif(self.tlb, paged, &[], ram, &[va.into()]);
-        b.seal_block(paged);
-        b.switch_to_block(paged);
+        let tlb = self.field(b, offset_of!(JitCtx, tlb));
         let vpn = b.ins().ushr_imm_s(va, 12);
         let idx = b.ins().band_imm_s(vpn, TLB_SIZE as i64 - 1);
         let scaled = b
             .ins()
             .ishl_imm_s(idx, size_of::<TlbEntry>().trailing_zeros() as i64);
-        let e = b.ins().iadd(self.tlb, scaled);
+        let e = b.ins().iadd(tlb, scaled);
         let tag_off = offset_of!(TlbEntry, tag) + 8 * access as usize;
         let tag = b.ins().load(I64, f, e, tag_off as i32);
         let miss = b.ins().icmp(IntCC::NotEqual, tag, vpn);
@@ -95,9 +77,10 @@ impl Mem {
             .ins()
             .load(I64, f, e, offset_of!(TlbEntry, pa_page) as i32);
         let pa = b.ins().bor(page, pgoff);
-        let h = b.ins().load(I64, f, self.hits, 0);
+        let hits = self.field(b, offset_of!(JitCtx, tlb_hits));
+        let h = b.ins().load(I64, f, hits, 0);
         let h = b.ins().iadd_imm_s(h, 1);
-        b.ins().store(f, h, self.hits, 0);
+        b.ins().store(f, h, hits, 0);
         b.ins().jump(ram, &[pa.into()]);
     }
 
@@ -110,29 +93,31 @@ impl Mem {
         size: i64,
         slow: cranelift_codegen::ir::Block,
     ) -> (Value, Value) {
-        let off = b.ins().isub(pa, self.ram_base);
-        let last = b.ins().iadd_imm_s(self.ram_size, -size);
+        let ram_base = self.field(b, offset_of!(JitCtx, ram_base));
+        let ram_size = self.field(b, offset_of!(JitCtx, ram_size));
+        let off = b.ins().isub(pa, ram_base);
+        let last = b.ins().iadd_imm_s(ram_size, -size);
         let out = b.ins().icmp(IntCC::UnsignedGreaterThan, off, last);
         let inside = b.create_block();
         b.ins().brif(out, slow, &[], inside, &[]);
         b.seal_block(inside);
         b.switch_to_block(inside);
-        (b.ins().iadd(self.ram, off), off)
+        let ram = self.field(b, offset_of!(JitCtx, ram));
+        (b.ins().iadd(ram, off), off)
     }
 }
 
 impl Tr {
-    /// Load `1 << log` bytes at `va` for instruction `n` (block offset `off`, `len` bytes);
-    /// `extend` turns the zero-extended value into the register value. Returns it; the
-    /// helper's trap and look exits are emitted here (the look exit writes `rd`).
-    #[allow(clippy::too_many_arguments)]
+    /// Load `1 << log` bytes at `va` for instruction `n` (block offset `off`); `extend` turns
+    /// the zero-extended value into the register value. Returns it; the slow exit is emitted
+    /// here.
     pub(super) fn load(
         &mut self,
         b: &mut FunctionBuilder,
         m: &Mem,
         log: usize,
         va: Value,
-        (off, len, n, rd): (u32, u32, usize, usize),
+        (off, n): (u32, usize),
         extend: impl Fn(&mut FunctionBuilder, Value) -> Value,
     ) -> Value {
         let size = 1i64 << log;
@@ -156,25 +141,7 @@ impl Tr {
         b.seal_block(ram);
         b.seal_block(slow);
         b.switch_to_block(slow);
-        let f = b.ins().iconst(I64, m.load_fn[log] as i64);
-        let call = b.ins().call_indirect(m.load_sig, f, &[self.ctx, va]);
-        let status = b.inst_results(call)[0];
-        let ctx = self.ctx;
-        let from_ctx = move |b: &mut FunctionBuilder| {
-            b.ins().load(
-                I64,
-                MemFlagsData::trusted(),
-                ctx,
-                offset_of!(JitCtx, value) as i32,
-            )
-        };
-        self.after_helper(b, status, off, len, n, |b, t| {
-            let v = from_ctx(b);
-            let v = extend(b, v);
-            t.set(b, rd, v);
-        });
-        let v = from_ctx(b);
-        b.ins().jump(done, &[v.into()]);
+        self.exit_slow(b, off, n);
         b.seal_block(done);
         b.switch_to_block(done);
         let v = b.block_params(done)[0];
@@ -189,7 +156,7 @@ impl Tr {
         log: usize,
         va: Value,
         value: Value,
-        (off, len, n): (u32, u32, usize),
+        (off, n): (u32, usize),
     ) {
         let size = 1i64 << log;
         let ram = b.create_block();
@@ -202,7 +169,8 @@ impl Tr {
         let (addr, ram_off) = m.ram_addr(b, pa, size, slow);
         // As `Ram::store_pa`: a watched page or a page-crossing store takes the slow path.
         let page = b.ins().ushr_imm_s(ram_off, 12);
-        let watch_at = b.ins().iadd(m.code_page, page);
+        let code_page = m.field(b, offset_of!(JitCtx, code_page));
+        let watch_at = b.ins().iadd(code_page, page);
         let watch = b.ins().load(I8, MemFlagsData::trusted(), watch_at, 0);
         let watched = b.ins().icmp_imm_s(IntCC::NotEqual, watch, 0);
         let pgoff = b.ins().band_imm_s(ram_off, 0xfff);
@@ -225,13 +193,7 @@ impl Tr {
         b.seal_block(ram);
         b.seal_block(slow);
         b.switch_to_block(slow);
-        let f = b.ins().iconst(I64, m.store_fn[log] as i64);
-        let call = b
-            .ins()
-            .call_indirect(m.store_sig, f, &[self.ctx, va, value]);
-        let status = b.inst_results(call)[0];
-        self.after_helper(b, status, off, len, n, |_, _| {});
-        b.ins().jump(done, &[]);
+        self.exit_slow(b, off, n);
         b.seal_block(done);
         b.switch_to_block(done);
     }

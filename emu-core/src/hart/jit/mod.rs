@@ -7,18 +7,18 @@
 //!   compile (CSR, system, fence.i, FP, AMO, illegal, not yet decoded: the interpreter runs
 //!   it), or [`MAX_INSNS`]. Conditional branches inside are side exits; one back to the head
 //!   loops inside the generated code while the budget allows another whole pass.
-//! - Files: `translate.rs` (block → Cranelift IR), `helpers.rs` (loads and stores through the
-//!   hart's own `load`/`store`).
+//! - Files: `translate.rs` (block → Cranelift IR), `mem.rs` (the inline load/store fast path).
 //! - Exactness: the run loop enters a block only with at least its length left in the budget
-//!   and counts what it retired as interpreted steps; a load or store that traps leaves the
-//!   block at that instruction and the loop takes the trap; one that raised a device event or
-//!   wrote decoded code leaves right after it, and the loop looks as after any instruction.
+//!   and counts what it retired as interpreted steps. A load or store that the inline fast
+//!   path does not cover (TLB miss, MMIO, a watched page, a page crossing) leaves the block
+//!   before that instruction ([`STATUS_SLOW`]) and the interpreter runs it — traps, device
+//!   events and writes to decoded code included — so compiled code never calls back into the
+//!   hart and holds no state the interpreter lacks.
 //! - Invalidation: the per-slot entry (`DecodeCache::jit`) is reset with the decodes of its page
 //!   (any write to the page, `fence.i`, capacity), so a block never runs after its code changed.
 //!   Compiled code cannot be freed one function at a time: past [`CODE_CAP`] bytes the whole
 //!   module is dropped and every entry forgotten.
 
-mod helpers;
 mod mem;
 mod translate;
 
@@ -26,28 +26,25 @@ use super::decode::{Op, PackedInsn};
 use super::decode_cache::SLOTS_PER_PAGE;
 use super::mmu::TLB_SIZE;
 use super::tlb::TlbEntry;
-use super::trap::Trap;
 use super::Hart;
 use crate::bus::Bus;
 use cranelift_codegen::ir::Signature;
-use cranelift_codegen::isa::CallConv;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::FunctionBuilderContext;
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, Module};
 use std::time::Instant;
 
-/// A helper's status: the access completed, go on.
+/// A block's exit status: it ended at a jump, a branch or its end; the next block may follow.
 pub(crate) const STATUS_OK: u64 = 0;
-/// The access trapped (`JitCtx::trap`); the instruction did not retire.
-pub(crate) const STATUS_TRAP: u64 = 1;
-/// The access completed but the run loop must look before the next instruction.
-pub(crate) const STATUS_LOOK: u64 = 2;
+/// The block left before a load or store its inline fast path does not cover: the
+/// interpreter must run that instruction before another block is looked for.
+pub(crate) const STATUS_SLOW: u64 = 1;
 
-/// Visits of a block head before it is compiled. Compiling costs ~0.5 ms a block (mostly
-/// register allocation), so only code that runs a lot pays back: Linux's boot (1.3 G
-/// instructions) took 19.0 / 5.2 / 4.3 / 3.8 s of CPU with 32 / 500 / 1000 / 2000 (4.2 s
-/// interpreted), boot + `cowtest` 1.03 / 0.99 / 1.03 / 0.99 s (2.1 s interpreted).
+/// Visits of a block head before it is compiled. Compiling costs about 14 µs a guest
+/// instruction and 60 µs a block, so only code that runs a lot pays back: Linux's boot (1.3 G
+/// instructions) took 3.9 / 3.3 / 2.9–3.1 / 2.8–3.0 / 2.8–3.0 s of CPU with 500 / 1000 / 2000 /
+/// 4000 / 8000 (4.2 s interpreted): the last three are within noise.
 pub const HOT: u32 = 2000;
 /// Most instructions in one block.
 pub const MAX_INSNS: usize = 128;
@@ -59,20 +56,14 @@ pub const CODE_CAP: usize = 32 << 20;
 const NEVER: u32 = u32::MAX;
 const BLOCK: u32 = 0x8000_0000;
 
-/// What a compiled block and its helpers share (`repr(C)`: the generated code reads and writes
-/// fields at their offsets).
+/// What a compiled block reads and writes besides `Hart::x` (`repr(C)`: the generated code
+/// reads and writes fields at their offsets).
 #[repr(C)]
 pub(crate) struct JitCtx {
-    hart: *mut Hart,
-    bus: *mut Bus,
-    /// A load's value (helpers → block).
-    value: u64,
     /// The next pc when the block returns (block → run loop).
     pc: u64,
-    /// The last helper status (helpers → run loop).
+    /// How the block ended (block → run loop): [`STATUS_OK`] or [`STATUS_SLOW`].
     status: u64,
-    /// The trap when `status` is [`STATUS_TRAP`].
-    trap: Trap,
     /// For the inline accesses (`mem.rs`), constant while a block runs: the current context's
     /// TLB array (null in bare mode), `&mut tlb.hits`, and RAM (see `Ram::raw_parts`).
     tlb: *const TlbEntry,
@@ -91,7 +82,18 @@ struct Compiled {
     f: BlockFn,
     /// Instructions in one pass.
     len: u64,
+    /// Compiled for data translation on (`Hart::data_paging`): the block is entered only in
+    /// that mode.
+    paged: bool,
+    /// The same head compiled for the other mode: a block index, [`ALT_NONE`] (not yet) or
+    /// [`ALT_NEVER`] (it does not compile).
+    alt: u32,
 }
+
+/// `Compiled::alt`: the other mode's variant is not compiled yet.
+const ALT_NONE: u32 = u32::MAX;
+/// `Compiled::alt`: the other mode's variant failed to compile.
+const ALT_NEVER: u32 = u32::MAX - 1;
 
 /// Counters of the JIT tier, since reset.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -114,8 +116,6 @@ struct Engine {
     ctx: cranelift_codegen::Context,
     fctx: FunctionBuilderContext,
     sig: Signature,
-    call_conv: CallConv,
-    helpers: translate::Helpers,
     code_bytes: usize,
 }
 
@@ -128,6 +128,7 @@ impl Engine {
             ("opt_level", "none"),
             ("use_colocated_libcalls", "false"),
             ("is_pic", "false"),
+            ("unwind_info", "false"),
             (
                 "enable_verifier",
                 if cfg!(debug_assertions) {
@@ -151,22 +152,19 @@ impl Engine {
             ctx,
             fctx: FunctionBuilderContext::new(),
             sig: translate::block_signature(call_conv),
-            call_conv,
-            helpers: helpers::addresses(),
             code_bytes: 0,
         })
     }
 
     /// Compile one block; its entry point, or why not.
-    fn compile(&mut self, insns: &[(u32, PackedInsn)]) -> Result<BlockFn, String> {
+    fn compile(&mut self, insns: &[(u32, PackedInsn)], paged: bool) -> Result<BlockFn, String> {
         self.module.clear_context(&mut self.ctx);
         self.ctx.func.signature = self.sig.clone();
         translate::build(
             &mut self.ctx.func,
             &mut self.fctx,
             insns,
-            &self.helpers,
-            self.call_conv,
+            paged,
             self.module.isa().frontend_config(),
         );
         let id = self
@@ -267,6 +265,9 @@ impl Hart {
     /// `left` and the `traps` taken exactly as the interpreter's loop would have.
     #[inline(never)]
     pub(super) fn jit_run(&mut self, bus: &mut Bus, pc: &mut u64, left: &mut u64, traps: &mut u64) {
+        // What the blocks read, made at the first block entered: nothing in it changes while
+        // blocks run (no CSR, trap or `xret` runs in one).
+        let mut ctx: Option<JitCtx> = None;
         while *left != 0 {
             if *pc >> 12 != self.fetch_vpn && !self.jit_fetch_page(*pc) {
                 return;
@@ -284,67 +285,95 @@ impl Hart {
                 self.dcache.jit[idx] = e + 1;
                 return;
             } else {
-                match self.jit_compile(bus, idx) {
+                match self.jit_compile(bus, idx, None) {
                     Some(id) => id,
                     None => return,
                 }
             };
-            let block = self.jit.blocks[id as usize];
+            let mut block = self.jit.blocks[id as usize];
+            if block.paged != self.data_paging {
+                // Code that runs with data translation on and off (a kernel's early boot, an
+                // M-mode handler sharing routines): the other mode's variant.
+                let alt = match block.alt {
+                    ALT_NEVER => return,
+                    ALT_NONE => match self.jit_compile(bus, idx, Some(id)) {
+                        Some(alt) => alt,
+                        None => return,
+                    },
+                    alt => alt,
+                };
+                // A flush while compiling forgot `id`: the variant is the slot's block now.
+                block = self.jit.blocks[alt as usize];
+            }
             if *left < block.len {
                 return;
             }
             let limit = *left - block.len;
-            let tlb = if self.data_paging {
-                debug_assert!(self.tlb_base + TLB_SIZE <= self.tlb.entries.len());
-                // SAFETY: `tlb_base` starts a whole array of `TLB_SIZE` entries (see
-                // `Hart::tlb_entry`); the entries never move (a boxed slice), and the context
-                // (hence `tlb_base`) cannot change inside a block: no CSR, trap or `xret` runs
-                // there.
-                unsafe { self.tlb.entries.as_ptr().add(self.tlb_base) }
-            } else {
-                std::ptr::null()
-            };
-            let (ram, code_page) = bus.ram.raw_parts();
-            let (ram_base, ram_size) = (bus.ram.base(), bus.ram.size());
-            let tlb_hits: *mut u64 = &mut self.tlb.hits;
-            let hart: *mut Hart = self;
-            let mut ctx = JitCtx {
-                hart,
-                bus,
-                value: 0,
-                pc: *pc,
-                status: STATUS_OK,
-                trap: Trap::new(0, 0),
-                tlb,
-                tlb_hits,
-                ram,
-                ram_base,
-                ram_size,
-                code_page,
-            };
-            // SAFETY: `hart` comes from `&mut self`, which is not used until the call returns;
-            // the block reads and writes the 32 registers behind `x` and passes `ctx` to the
-            // helpers (see `helpers::load`). The block was compiled from the decodes at `idx`,
-            // which are unchanged (their entry would have been reset), for the page `pc` is in.
+            let ctx = ctx.get_or_insert_with(|| self.jit_ctx(bus));
+            ctx.pc = *pc;
+            ctx.status = STATUS_OK;
+            // SAFETY: the block was compiled from the decodes at `idx`, which are unchanged
+            // (their entry would have been reset), for the page `pc` is in; it reads and
+            // writes the 32 registers behind `x` and, through `ctx`, the current context's TLB
+            // array and RAM (see `JitCtx`), nothing else.
             let retired = unsafe {
-                let x = std::ptr::addr_of_mut!((*hart).x).cast::<u64>();
-                (block.f)(&mut ctx, x, *pc, limit)
+                let x = std::ptr::addr_of_mut!(self.x).cast::<u64>();
+                (block.f)(ctx, x, *pc, limit)
             };
             self.jit.stats.insns += retired;
             *left -= retired;
             *pc = ctx.pc;
-            match ctx.status {
-                STATUS_OK => {}
-                STATUS_TRAP => {
-                    // The trapping instruction is a step, as in the interpreter.
-                    *left -= 1;
-                    *traps += 1;
-                    self.pc = ctx.pc;
-                    self.take_trap(ctx.trap);
-                    *pc = self.pc;
-                }
-                _ => return,
+            if ctx.status != STATUS_OK && (*left == 0 || !self.jit_step(bus, pc, left, traps)) {
+                return;
             }
+        }
+    }
+
+    /// After a slow exit: run the load or store at `pc` (in the fetch page, decoded: a block
+    /// was compiled from it) through the interpreter's own `execute`, exactly as the run loop
+    /// would, taking its trap if it has one. Whether blocks may follow at once: not when the
+    /// access raised a device event or wrote decoded code (the run loop must look first).
+    fn jit_step(&mut self, bus: &mut Bus, pc: &mut u64, left: &mut u64, traps: &mut u64) -> bool {
+        let insn = self.dcache.insns[self.fetch_base + ((*pc as usize & 0xfff) >> 1)];
+        debug_assert!(translate::compiles(insn.op()) && *pc >> 12 == self.fetch_vpn);
+        let code_gen = bus.ram.code_gen();
+        *left -= 1;
+        match self.execute(bus, insn, *pc, pc.wrapping_add(insn.length())) {
+            Ok(to) => *pc = to,
+            Err(t) => {
+                // A compiled load or store has no step marker (`REFETCH`, `CSR_STEP`,
+                // `LOOP_STEP`): this is the instruction's trap, a step as in the run loop.
+                self.pc = *pc;
+                self.take_trap(t);
+                *traps += 1;
+                *pc = self.pc;
+            }
+        }
+        !self.attention && bus.ram.code_gen() == code_gen
+    }
+
+    /// The `JitCtx` for blocks entered now.
+    fn jit_ctx(&mut self, bus: &mut Bus) -> JitCtx {
+        let tlb = if self.data_paging {
+            debug_assert!(self.tlb_base + TLB_SIZE <= self.tlb.entries.len());
+            // SAFETY: `tlb_base` starts a whole array of `TLB_SIZE` entries (see
+            // `Hart::tlb_entry`); the entries never move (a boxed slice), and the context
+            // (hence `tlb_base`) cannot change while blocks run: no CSR, trap or `xret` runs
+            // in one.
+            unsafe { self.tlb.entries.as_ptr().add(self.tlb_base) }
+        } else {
+            std::ptr::null()
+        };
+        let (ram, code_page) = bus.ram.raw_parts();
+        JitCtx {
+            pc: 0,
+            status: STATUS_OK,
+            tlb,
+            tlb_hits: &mut self.tlb.hits,
+            ram,
+            ram_base: bus.ram.base(),
+            ram_size: bus.ram.size(),
+            code_page,
         }
     }
 
@@ -366,11 +395,12 @@ impl Hart {
         true
     }
 
-    /// Compile the block whose head is decode-cache slot `idx`: its index, or `None` (the
-    /// entry then says never, or the tier is unavailable).
+    /// Compile the block whose head is decode-cache slot `idx` for the current data mode: its
+    /// index, or `None`. The result is recorded in the slot's entry (a block, or never), or,
+    /// for the other mode's variant of block `variant_of`, in that block's `alt`.
     #[cold]
     #[inline(never)]
-    fn jit_compile(&mut self, bus: &mut Bus, idx: usize) -> Option<u32> {
+    fn jit_compile(&mut self, bus: &mut Bus, idx: usize, variant_of: Option<u32>) -> Option<u32> {
         let base = idx - idx % SLOTS_PER_PAGE;
         let mut slot = idx % SLOTS_PER_PAGE;
         let mut off = 0u32;
@@ -396,51 +426,57 @@ impl Hart {
                 break;
             }
         }
-        if insns.is_empty() || self.jit.broken {
-            self.dcache.jit[idx] = NEVER;
-            return None;
-        }
-        if self
-            .jit
-            .engine
-            .as_ref()
-            .is_some_and(|e| e.code_bytes >= CODE_CAP)
+        let mut variant_of = variant_of;
+        if !insns.is_empty()
+            && self
+                .jit
+                .engine
+                .as_ref()
+                .is_some_and(|e| e.code_bytes >= CODE_CAP)
         {
             self.jit.flush();
             self.jit.stats.flushes += 1;
             self.dcache.jit.fill(0);
+            // The first variant went with the rest: this one becomes the slot's block.
+            variant_of = None;
         }
-        if self.jit.engine.is_none() {
+        if !insns.is_empty() && self.jit.engine.is_none() && !self.jit.broken {
             match Engine::new() {
                 Ok(e) => self.jit.engine = Some(e),
                 Err(_) => {
                     self.jit.broken = true;
                     self.jit.stats.failed += 1;
-                    self.dcache.jit[idx] = NEVER;
-                    return None;
                 }
             }
         }
-        let engine = self.jit.engine.as_mut()?;
-        let start = Instant::now();
-        let result = engine.compile(&insns);
-        self.jit.stats.compile_ns += start.elapsed().as_nanos() as u64;
-        match result {
-            Ok(f) if self.jit.blocks.len() < (NEVER - BLOCK) as usize => {
-                let id = self.jit.blocks.len() as u32;
-                self.jit.blocks.push(Compiled {
-                    f,
-                    len: insns.len() as u64,
-                });
-                self.jit.stats.blocks += 1;
-                self.dcache.jit[idx] = BLOCK + id;
-                Some(id)
+        let paged = self.data_paging;
+        let compiled = match self.jit.engine.as_mut() {
+            Some(engine) if !insns.is_empty() && self.jit.blocks.len() < ALT_NONE as usize => {
+                let start = Instant::now();
+                let result = engine.compile(&insns, paged);
+                self.jit.stats.compile_ns += start.elapsed().as_nanos() as u64;
+                if result.is_err() {
+                    self.jit.stats.failed += 1;
+                }
+                result.ok()
             }
-            _ => {
-                self.jit.stats.failed += 1;
-                self.dcache.jit[idx] = NEVER;
-                None
-            }
+            _ => None,
+        };
+        let id = compiled.map(|f| {
+            let id = self.jit.blocks.len() as u32;
+            self.jit.blocks.push(Compiled {
+                f,
+                len: insns.len() as u64,
+                paged,
+                alt: ALT_NONE,
+            });
+            self.jit.stats.blocks += 1;
+            id
+        });
+        match variant_of {
+            Some(first) => self.jit.blocks[first as usize].alt = id.unwrap_or(ALT_NEVER),
+            None => self.dcache.jit[idx] = id.map_or(NEVER, |id| BLOCK + id),
         }
+        id
     }
 }

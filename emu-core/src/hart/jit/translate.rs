@@ -5,11 +5,11 @@
 //! block serves every virtual alias of its physical page), `limit` is the run budget left minus
 //! the block length (a branch back to the block head loops while the instructions retired stay
 //! within it). The function returns the instructions retired and stores the next pc in
-//! `ctx.pc`. Guest registers live in Cranelift variables, loaded at entry; every write also
-//! goes through to `Hart::x` at once, so exits carry no register state (halves compile time). Semantics follow `Hart::execute` (Unprivileged ISA 20191213 ch. 2, 5, 7).
+//! `ctx.pc`. Guest registers are read from and written to `Hart::x` at each use (see
+//! `Tr::reg`), so exits carry no register state. Semantics follow `Hart::execute` (Unprivileged ISA 20191213 ch. 2, 5, 7).
 
 use super::mem::Mem;
-use super::{JitCtx, STATUS_OK};
+use super::JitCtx;
 use crate::hart::decode::{Op, PackedInsn};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I32, I64};
@@ -19,12 +19,6 @@ use cranelift_codegen::ir::{
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use std::mem::offset_of;
-
-/// Addresses of the memory-access helpers (`helpers.rs`), indexed by log2 of the width.
-pub(super) struct Helpers {
-    pub load: [u64; 4],
-    pub store: [u64; 4],
-}
 
 /// Whether the tier compiles `op`: RV64I (but ecall/ebreak/fence.i/system), M, and `fence`
 /// (a no-op here as in the interpreter). Everything else ends a block before it.
@@ -48,8 +42,7 @@ pub(super) fn build(
     func: &mut Function,
     fctx: &mut FunctionBuilderContext,
     insns: &[(u32, PackedInsn)],
-    helpers: &Helpers,
-    call_conv: CallConv,
+    paged: bool,
     frontend: TargetFrontendConfig,
 ) {
     let mut b = FunctionBuilder::new(func, fctx);
@@ -65,47 +58,15 @@ pub(super) fn build(
     let p = b.block_params(entry).to_vec();
     let (ctx, xp, pc0, limit) = (p[0], p[1], p[2], p[3]);
 
-    // Registers the block touches.
-    let mut used = 0u32;
-    for &(_, i) in insns {
-        used |= 1 << i.rs1() | 1 << i.rs2() | 1 << i.rd();
-    }
-    used &= !1;
-    let mut vars: [Option<Variable>; 32] = [None; 32];
-    for (r, var) in vars.iter_mut().enumerate() {
-        if used >> r & 1 != 0 {
-            let v = b.declare_var(I64);
-            let val = b.ins().load(I64, flags, xp, (r * 8) as i32);
-            b.def_var(v, val);
-            *var = Some(v);
-        }
-    }
     let done = b.declare_var(I64);
     let zero = b.ins().iconst(I64, 0);
     b.def_var(done, zero);
 
-    let mut load_sig = Signature::new(call_conv);
-    load_sig.params.push(AbiParam::new(I64));
-    load_sig.params.push(AbiParam::new(I64));
-    load_sig.returns.push(AbiParam::new(I64));
-    let load_sig = b.import_signature(load_sig);
-    let mut store_sig = Signature::new(call_conv);
-    for _ in 0..3 {
-        store_sig.params.push(AbiParam::new(I64));
-    }
-    store_sig.returns.push(AbiParam::new(I64));
-    let store_sig = b.import_signature(store_sig);
-    let mem = Mem::at_entry(
-        &mut b,
-        ctx,
-        (load_sig, store_sig),
-        (helpers.load, helpers.store),
-    );
+    let mem = Mem::new(ctx, paged);
     b.ins().jump(head, &[]);
     b.switch_to_block(head);
 
     let mut t = Tr {
-        vars,
         done,
         pc0,
         limit,
@@ -122,8 +83,24 @@ pub(super) fn build(
         end_off = off + len;
         let imm = insn.imm() as i64;
         let (rd, rs1, rs2) = (insn.rd(), insn.rs1(), insn.rs2());
-        let a = t.reg(&mut b, rs1);
-        let c = t.reg(&mut b, rs2);
+        let op = insn.op() as u8;
+        // Which source registers the instruction reads (U/J-type none; I-type and loads rs1;
+        // branches, stores and R-type both; the I-type shifts and `*iw` forms rs1).
+        let reads_rs1 = !matches!(insn.op(), Op::Lui | Op::Auipc | Op::Jal | Op::Fence);
+        let reads_rs2 = (Op::Beq as u8..=Op::Bgeu as u8).contains(&op)
+            || (Op::Sb as u8..=Op::Sd as u8).contains(&op)
+            || (Op::Add as u8..=Op::And as u8).contains(&op)
+            || (Op::Addw as u8..=Op::Remuw as u8).contains(&op);
+        let a = if reads_rs1 {
+            t.reg(&mut b, rs1)
+        } else {
+            t.zero(&mut b)
+        };
+        let c = if reads_rs2 {
+            t.reg(&mut b, rs2)
+        } else {
+            t.zero(&mut b)
+        };
         let target = (off as i64).wrapping_add(imm);
         // Retired when this instruction completes: done + n + 1.
         macro_rules! retired_after {
@@ -203,7 +180,7 @@ pub(super) fn build(
                         v
                     }
                 };
-                let v = t.load(&mut b, &mem, log, va, (off, len, n, rd), extend);
+                let v = t.load(&mut b, &mem, log, va, (off, n), extend);
                 t.set(&mut b, rd, v);
             }
             Op::Sb | Op::Sh | Op::Sw | Op::Sd => {
@@ -214,7 +191,7 @@ pub(super) fn build(
                     _ => 3,
                 };
                 let va = b.ins().iadd_imm_s(a, imm);
-                t.store(&mut b, &mem, log, va, c, (off, len, n));
+                t.store(&mut b, &mem, log, va, c, (off, n));
             }
             Op::Addi => set!(b.ins().iadd_imm_s(a, imm)),
             Op::Slti => {
@@ -367,7 +344,6 @@ fn divide(b: &mut FunctionBuilder, op: Op, x: Value, y: Value, ty: Type) -> Valu
 
 /// Translation state shared by the instructions of one block.
 pub(super) struct Tr {
-    vars: [Option<Variable>; 32],
     done: Variable,
     pc0: Value,
     limit: Value,
@@ -380,24 +356,26 @@ pub(super) struct Tr {
 }
 
 impl Tr {
-    /// Guest register `r` (x0 reads 0).
+    /// Guest register `r` (x0 reads 0), read from `Hart::x` where used: no guest register
+    /// is held in a host register across instructions, so register allocation (most of the
+    /// compile time) only sees short live ranges, and no exit has registers to write back.
     fn reg(&self, b: &mut FunctionBuilder, r: usize) -> Value {
-        match self.vars[r] {
-            Some(v) if r != 0 => b.use_var(v),
-            _ => b.ins().iconst(I64, 0),
+        if r == 0 {
+            return self.zero(b);
         }
+        b.ins()
+            .load(I64, MemFlagsData::trusted(), self.xp, (r * 8) as i32)
     }
 
-    /// Write guest register `r` (writes to x0 are dropped).
+    fn zero(&self, b: &mut FunctionBuilder) -> Value {
+        b.ins().iconst(I64, 0)
+    }
+
+    /// Write guest register `r` (writes to x0 are dropped) to `Hart::x`.
     pub(super) fn set(&self, b: &mut FunctionBuilder, r: usize, v: Value) {
         if r != 0 {
-            if let Some(var) = self.vars[r] {
-                b.def_var(var, v);
-                // Written through at once: no register is live across an exit, which keeps
-                // register allocation (most of the compile time) small.
-                b.ins()
-                    .store(MemFlagsData::trusted(), v, self.xp, (r * 8) as i32);
-            }
+            b.ins()
+                .store(MemFlagsData::trusted(), v, self.xp, (r * 8) as i32);
         }
     }
 
@@ -424,44 +402,20 @@ impl Tr {
         }
     }
 
-    /// After a helper call for instruction `n` (at block offset `off`, `len` bytes) returned
-    /// `status`: on a trap leave with pc at the instruction (not retired); when the run loop
-    /// must look, finish the instruction (`finish`) and leave after it; else go on.
-    pub(super) fn after_helper(
-        &mut self,
-        b: &mut FunctionBuilder,
-        status: Value,
-        off: u32,
-        len: u32,
-        n: usize,
-        finish: impl FnOnce(&mut FunctionBuilder, &mut Tr),
-    ) {
-        let ok = b.create_block();
-        let slow = b.create_block();
-        let trap = b.create_block();
-        let look = b.create_block();
-        let is_ok = b.ins().icmp_imm_s(IntCC::Equal, status, STATUS_OK as i64);
-        b.ins().brif(is_ok, ok, &[], slow, &[]);
-        b.seal_block(slow);
-        b.switch_to_block(slow);
-        let is_trap = b
-            .ins()
-            .icmp_imm_s(IntCC::Equal, status, super::STATUS_TRAP as i64);
-        b.ins().brif(is_trap, trap, &[], look, &[]);
-        b.seal_block(trap);
-        b.seal_block(look);
-        b.switch_to_block(trap);
+    /// Leave the block before instruction `n` (at block offset `off`), unretired, for the
+    /// interpreter to run it: its access missed the inline fast path (TLB miss, MMIO, a watched
+    /// or page-crossing store). `ctx.status` says so, so the run loop steps it first.
+    pub(super) fn exit_slow(&mut self, b: &mut FunctionBuilder, off: u32, n: usize) {
+        let s = b.ins().iconst(I64, super::STATUS_SLOW as i64);
+        b.ins().store(
+            MemFlagsData::trusted(),
+            s,
+            self.ctx,
+            offset_of!(JitCtx, status) as i32,
+        );
         let d = b.use_var(self.done);
         let before = b.ins().iadd_imm_s(d, n as i64);
         let at = b.ins().iadd_imm_s(self.pc0, off as i64);
         b.ins().jump(self.exit, &[at.into(), before.into()]);
-        b.switch_to_block(look);
-        finish(b, self);
-        let d = b.use_var(self.done);
-        let after = b.ins().iadd_imm_s(d, n as i64 + 1);
-        let next = b.ins().iadd_imm_s(self.pc0, (off + len) as i64);
-        b.ins().jump(self.exit, &[next.into(), after.into()]);
-        b.seal_block(ok);
-        b.switch_to_block(ok);
     }
 }
