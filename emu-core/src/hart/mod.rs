@@ -20,6 +20,7 @@ pub mod fpu;
 pub mod jit;
 mod loops;
 pub mod mmu;
+mod rvc;
 pub mod tlb;
 pub mod trap;
 

@@ -11,7 +11,7 @@
 //! - Exactness: the run loop enters a block only with at least its length left in the budget
 //!   and counts what it retired as interpreted steps. A load or store that the inline fast
 //!   path does not cover (TLB miss, MMIO, a watched page, a page crossing) leaves the block
-//!   before that instruction ([`STATUS_SLOW`]) and the interpreter runs it — traps, device
+//!   before that instruction (`STATUS_SLOW`) and the interpreter runs it — traps, device
 //!   events and writes to decoded code included — so compiled code never calls back into the
 //!   hart and holds no state the interpreter lacks.
 //! - Invalidation: the per-slot entry (`DecodeCache::jit`) is reset with the decodes of its page
