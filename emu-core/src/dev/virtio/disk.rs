@@ -9,6 +9,7 @@
 //! holder's pid is found by scanning `/proc/*/fdinfo/*` for the lock (as `lslocks` does: OFD
 //! locks are listed with pid -1 in `/proc/locks`).
 
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
@@ -27,8 +28,9 @@ pub enum DiskMode {
     /// Opened read-write under an exclusive lock; guest writes reach the file in request order
     /// before they complete; FLUSH calls fsync.
     WriteThrough,
-    /// Read into memory under a shared lock; guest writes stay there and the file is never
-    /// modified (QEMU's `-snapshot`).
+    /// Read from the file under a shared lock; guest writes stay in memory, in 4 KiB chunks
+    /// copied from the file when first written, and the file is never modified (QEMU's
+    /// `-snapshot`). Memory grows with what the guest writes, not with the image.
     Overlay,
     /// Opened read-only under a shared lock; the device offers `VIRTIO_BLK_F_RO` and answers
     /// writes with an I/O error (QEMU's `readonly=on`).
@@ -38,7 +40,13 @@ pub enum DiskMode {
 enum Backing {
     File(File),
     Memory(Vec<u8>),
+    /// The image file, and the chunks the guest wrote (`OVERLAY_CHUNK` bytes at
+    /// `index * OVERLAY_CHUNK`; the last may reach past the capacity, that tail unused).
+    Overlay(File, HashMap<u64, Box<[u8]>>),
 }
+
+/// Bytes per chunk of an overlay's written data.
+const OVERLAY_CHUNK: u64 = 4096;
 
 /// A block device's backing store. Its capacity is a whole number of 512-byte sectors.
 pub struct Disk {
@@ -48,8 +56,6 @@ pub struct Disk {
     warning: Option<String>,
     read_only: bool,
     syncs: u64,
-    /// The locked file of an overlay (the lock lives as long as the open file).
-    _lock: Option<File>,
 }
 
 impl std::fmt::Debug for Disk {
@@ -216,13 +222,10 @@ impl Disk {
             });
         }
         let len = meta.len();
-        let (backing, lock_file) = match mode {
-            DiskMode::WriteThrough | DiskMode::ReadOnly => (Backing::File(file), None),
-            DiskMode::Overlay => {
-                let mut bytes = vec![0u8; len as usize];
-                file.read_exact_at(&mut bytes, 0).map_err(err)?;
-                (Backing::Memory(bytes), Some(file))
-            }
+        // The open file holds the lock as long as the disk lives.
+        let backing = match mode {
+            DiskMode::WriteThrough | DiskMode::ReadOnly => Backing::File(file),
+            DiskMode::Overlay => Backing::Overlay(file, HashMap::new()),
         };
         let warning = rounding_warning(&path.display().to_string(), len);
         if let Some(w) = &warning {
@@ -235,7 +238,6 @@ impl Disk {
             warning,
             read_only: mode == DiskMode::ReadOnly,
             syncs: 0,
-            _lock: lock_file,
         })
     }
 
@@ -250,7 +252,6 @@ impl Disk {
             path: None,
             read_only: false,
             syncs: 0,
-            _lock: None,
         }
     }
 
@@ -274,12 +275,20 @@ impl Disk {
         self.path.as_deref()
     }
 
-    /// The disk's contents when they live in memory (overlay or [`Disk::from_bytes`]), rounded
-    /// down to whole sectors.
+    /// The disk's contents when they live in memory ([`Disk::from_bytes`]), rounded down to
+    /// whole sectors.
     pub fn memory_bytes(&self) -> Option<&[u8]> {
         match &self.backing {
             Backing::Memory(v) => Some(&v[..(self.sectors * SECTOR_SIZE) as usize]),
-            Backing::File(_) => None,
+            Backing::File(_) | Backing::Overlay(..) => None,
+        }
+    }
+
+    /// Bytes of guest writes an overlay holds in memory (whole 4 KiB chunks); 0 otherwise.
+    pub fn overlay_bytes(&self) -> u64 {
+        match &self.backing {
+            Backing::Overlay(_, chunks) => chunks.len() as u64 * OVERLAY_CHUNK,
+            _ => 0,
         }
     }
 
@@ -301,6 +310,22 @@ impl Disk {
                 buf.copy_from_slice(&v[offset as usize..offset as usize + buf.len()]);
                 Ok(())
             }
+            Backing::Overlay(f, chunks) => {
+                // Chunk by chunk: the guest's bytes where it wrote, the file's elsewhere.
+                let mut done = 0;
+                while done < buf.len() {
+                    let at = offset + done as u64;
+                    let (index, within) = (at / OVERLAY_CHUNK, at % OVERLAY_CHUNK);
+                    let n = ((OVERLAY_CHUNK - within) as usize).min(buf.len() - done);
+                    let part = &mut buf[done..done + n];
+                    match chunks.get(&index) {
+                        Some(c) => part.copy_from_slice(&c[within as usize..within as usize + n]),
+                        None => f.read_exact_at(part, at)?,
+                    }
+                    done += n;
+                }
+                Ok(())
+            }
         }
     }
 
@@ -318,10 +343,35 @@ impl Disk {
         if self.read_only {
             return Err(std::io::ErrorKind::PermissionDenied.into());
         }
+        let capacity = self.sectors * SECTOR_SIZE;
         match &mut self.backing {
             Backing::File(f) => f.write_all_at(buf, offset),
             Backing::Memory(v) => {
                 v[offset as usize..offset as usize + buf.len()].copy_from_slice(buf);
+                Ok(())
+            }
+            Backing::Overlay(f, chunks) => {
+                let mut done = 0;
+                while done < buf.len() {
+                    let at = offset + done as u64;
+                    let (index, within) = (at / OVERLAY_CHUNK, at % OVERLAY_CHUNK);
+                    let n = ((OVERLAY_CHUNK - within) as usize).min(buf.len() - done);
+                    let chunk = match chunks.entry(index) {
+                        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                        std::collections::hash_map::Entry::Vacant(e) => {
+                            // First write to this chunk: start from the file's bytes (up to
+                            // the capacity; the rest of the last chunk is never read).
+                            let start = index * OVERLAY_CHUNK;
+                            let mut c = vec![0u8; OVERLAY_CHUNK as usize].into_boxed_slice();
+                            let have = (capacity - start).min(OVERLAY_CHUNK) as usize;
+                            f.read_exact_at(&mut c[..have], start)?;
+                            e.insert(c)
+                        }
+                    };
+                    chunk[within as usize..within as usize + n]
+                        .copy_from_slice(&buf[done..done + n]);
+                    done += n;
+                }
                 Ok(())
             }
         }
@@ -348,6 +398,46 @@ impl Disk {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overlay_reads_the_file_and_holds_only_written_chunks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.img");
+        let f = File::create(&path).unwrap();
+        f.set_len(64 << 20).unwrap(); // sparse: 64 MiB of zeros
+        f.write_all_at(&[0x11; 8192], 3 * 4096).unwrap();
+        drop(f);
+        let mut d = Disk::open(&path, DiskMode::Overlay).unwrap();
+        assert_eq!(d.overlay_bytes(), 0, "opening reads nothing into memory");
+        // 600 bytes across the boundary of chunks 3 and 4.
+        let at = 3 * 4096 + 3800;
+        d.write_at(at, &[0x22; 600]).unwrap();
+        assert_eq!(d.overlay_bytes(), 2 * 4096);
+        let mut got = vec![0u8; 4096 * 3];
+        d.read_at(3 * 4096, &mut got).unwrap();
+        assert!(got[..3800].iter().all(|&b| b == 0x11), "file bytes before");
+        assert!(got[3800..4400].iter().all(|&b| b == 0x22), "the write");
+        assert!(
+            got[4400..8192].iter().all(|&b| b == 0x11),
+            "file bytes after"
+        );
+        assert!(
+            got[8192..].iter().all(|&b| b == 0),
+            "beyond the file's data"
+        );
+        // The last sector of the image.
+        d.write_at((64 << 20) - 512, &[0x33; 512]).unwrap();
+        let mut last = [0u8; 1024];
+        d.read_at((64 << 20) - 1024, &mut last).unwrap();
+        assert_eq!((last[511], last[512], last[1023]), (0, 0x33, 0x33));
+        drop(d);
+        let mut file = [0u8; 4096];
+        File::open(&path)
+            .unwrap()
+            .read_exact_at(&mut file, 3 * 4096)
+            .unwrap();
+        assert!(file.iter().all(|&b| b == 0x11), "the file is unchanged");
+    }
 
     #[test]
     fn disk_files_write_through_overlay_and_rounding() {
