@@ -1,5 +1,5 @@
 //! NS16550A UART at 0x1000_0000 on QEMU `virt` (PLIC source 10); its host side is a
-//! [`Console`](crate::console::Console).
+//! [`Console`].
 //!
 //! Registers (National Semiconductor PC16550D datasheet, "Register Description"; offsets in
 //! bytes): 0 RBR (read) / THR (write) / DLL (DLAB=1), 1 IER / DLM (DLAB=1), 2 IIR (read) /
