@@ -331,8 +331,9 @@ impl Hart {
 
     /// After a slow exit: run the load or store at `pc` (in the fetch page, decoded: a block
     /// was compiled from it) through the interpreter's own `execute`, exactly as the run loop
-    /// would, taking its trap if it has one. Whether blocks may follow at once: not when the
-    /// access raised a device event or wrote decoded code (the run loop must look first).
+    /// would, taking its trap if it has one. Whether blocks may follow at once: not after a
+    /// trap, nor when the access raised a device event or wrote decoded code (the run loop
+    /// must look first).
     fn jit_step(&mut self, bus: &mut Bus, pc: &mut u64, left: &mut u64, traps: &mut u64) -> bool {
         let insn = self.dcache.insns[self.fetch_base + ((*pc as usize & 0xfff) >> 1)];
         debug_assert!(translate::compiles(insn.op()) && *pc >> 12 == self.fetch_vpn);
@@ -347,6 +348,9 @@ impl Hart {
                 self.take_trap(t);
                 *traps += 1;
                 *pc = self.pc;
+                // The trap may have changed privilege and so the TLB context the blocks'
+                // `JitCtx` names: back to the run loop, which makes a new one next time.
+                return false;
             }
         }
         !self.attention && bus.ram.code_gen() == code_gen
