@@ -199,6 +199,50 @@ data: .dword 0
     assert!(s.insns > 10_000, "the loops ran in compiled code: {s:?}");
 }
 
+/// A loop whose body is several blocks of one page — a forward branch, a `j`, a call to a
+/// leaf in the same page and the branch back — so that from the second iteration on one
+/// compiled block follows another, with `auipc` values that depend on the pc each block is
+/// entered at.
+#[test]
+fn multi_block_loop() {
+    let body = "
+main:
+    li s1, 0
+    li s2, 300
+    la a1, data
+loop:
+    andi t0, s2, 1
+    beqz t0, even
+    addi s1, s1, 7
+    ld t1, 0(a1)
+    add t1, t1, s2
+    sd t1, 0(a1)
+    j join
+even:
+    xori s1, s1, 0x55
+    auipc t2, 0
+    add s1, s1, t2
+join:
+    call leaf
+    addi s2, s2, -1
+    bnez s2, loop
+    ld t1, 0(a1)
+    CHECK 1, t1, 22650
+    PASS
+leaf:
+    slli t3, s1, 1
+    xor s1, s1, t3
+    ret
+    .data
+    .align 3
+data: .dword 150
+";
+    let (code, pair) = lockstep_program("multi_block_loop", body);
+    assert_eq!(code, Some(0));
+    let s = pair.b.hart.jit_stats();
+    assert!(s.insns > 3000, "the loop ran compiled: {s:?}");
+}
+
 /// One routine run with data translation off (M-mode) and on (S-mode, Sv39): a block is
 /// compiled for one mode and its variant for the other. The last run's stores go through a
 /// read-only alias, so every store leaves its block (slow exit) and traps from inside it.
