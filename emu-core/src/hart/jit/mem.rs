@@ -77,11 +77,19 @@ impl Mem {
             .ins()
             .load(I64, f, e, offset_of!(TlbEntry, pa_page) as i32);
         let pa = b.ins().bor(page, pgoff);
-        let hits = self.field(b, offset_of!(JitCtx, tlb_hits));
-        let h = b.ins().load(I64, f, hits, 0);
-        let h = b.ins().iadd_imm_s(h, 1);
-        b.ins().store(f, h, hits, 0);
         b.ins().jump(ram, &[pa.into()]);
+    }
+
+    /// Count a TLB hit (`--stats`), as `Hart::load`/`store` do, once the access is sure to
+    /// complete inline: an access that leaves the block is counted by the interpreter.
+    fn count_hit(&self, b: &mut FunctionBuilder) {
+        if self.paged {
+            let f = MemFlagsData::trusted();
+            let hits = self.field(b, offset_of!(JitCtx, tlb_hits));
+            let h = b.ins().load(I64, f, hits, 0);
+            let h = b.ins().iadd_imm_s(h, 1);
+            b.ins().store(f, h, hits, 0);
+        }
     }
 
     /// The host address of `size` bytes at physical `pa` when they lie in RAM; else branch to
@@ -130,6 +138,7 @@ impl Tr {
         b.switch_to_block(ram);
         let pa = b.block_params(ram)[0];
         let (addr, _) = m.ram_addr(b, pa, size, slow);
+        m.count_hit(b);
         let g = MemFlagsData::new().with_notrap();
         let v = match log {
             0 => b.ins().uload8(I64, g, addr, 0),
@@ -182,6 +191,7 @@ impl Tr {
         b.ins().brif(bad, slow, &[], write, &[]);
         b.seal_block(write);
         b.switch_to_block(write);
+        m.count_hit(b);
         let g = MemFlagsData::new().with_notrap();
         match log {
             0 => b.ins().istore8(g, value, addr, 0),
