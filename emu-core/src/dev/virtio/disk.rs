@@ -48,6 +48,24 @@ enum Backing {
 /// Bytes per chunk of an overlay's written data.
 const OVERLAY_CHUNK: u64 = 4096;
 
+/// The pieces of `len` bytes at byte `offset` that fall in one overlay chunk each: (chunk
+/// index, offset within the chunk, range within the caller's buffer).
+fn overlay_spans(
+    offset: u64,
+    len: usize,
+) -> impl Iterator<Item = (u64, usize, std::ops::Range<usize>)> {
+    let mut done = 0;
+    std::iter::from_fn(move || {
+        (done < len).then(|| {
+            let at = offset + done as u64;
+            let within = (at % OVERLAY_CHUNK) as usize;
+            let n = (OVERLAY_CHUNK as usize - within).min(len - done);
+            done += n;
+            (at / OVERLAY_CHUNK, within, done - n..done)
+        })
+    })
+}
+
 /// A block device's backing store. Its capacity is a whole number of 512-byte sectors.
 pub struct Disk {
     backing: Backing,
@@ -312,17 +330,12 @@ impl Disk {
             }
             Backing::Overlay(f, chunks) => {
                 // Chunk by chunk: the guest's bytes where it wrote, the file's elsewhere.
-                let mut done = 0;
-                while done < buf.len() {
-                    let at = offset + done as u64;
-                    let (index, within) = (at / OVERLAY_CHUNK, at % OVERLAY_CHUNK);
-                    let n = ((OVERLAY_CHUNK - within) as usize).min(buf.len() - done);
-                    let part = &mut buf[done..done + n];
+                for (index, within, span) in overlay_spans(offset, buf.len()) {
+                    let part = &mut buf[span];
                     match chunks.get(&index) {
-                        Some(c) => part.copy_from_slice(&c[within as usize..within as usize + n]),
-                        None => f.read_exact_at(part, at)?,
+                        Some(c) => part.copy_from_slice(&c[within..within + part.len()]),
+                        None => f.read_exact_at(part, index * OVERLAY_CHUNK + within as u64)?,
                     }
-                    done += n;
                 }
                 Ok(())
             }
@@ -351,11 +364,7 @@ impl Disk {
                 Ok(())
             }
             Backing::Overlay(f, chunks) => {
-                let mut done = 0;
-                while done < buf.len() {
-                    let at = offset + done as u64;
-                    let (index, within) = (at / OVERLAY_CHUNK, at % OVERLAY_CHUNK);
-                    let n = ((OVERLAY_CHUNK - within) as usize).min(buf.len() - done);
+                for (index, within, span) in overlay_spans(offset, buf.len()) {
                     let chunk = match chunks.entry(index) {
                         std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                         std::collections::hash_map::Entry::Vacant(e) => {
@@ -368,9 +377,7 @@ impl Disk {
                             e.insert(c)
                         }
                     };
-                    chunk[within as usize..within as usize + n]
-                        .copy_from_slice(&buf[done..done + n]);
-                    done += n;
+                    chunk[within..within + span.len()].copy_from_slice(&buf[span]);
                 }
                 Ok(())
             }
