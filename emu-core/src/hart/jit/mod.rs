@@ -431,56 +431,64 @@ impl Hart {
             }
         }
         let mut variant_of = variant_of;
-        if !insns.is_empty()
-            && self
+        let id = if insns.is_empty() {
+            None
+        } else {
+            if self
                 .jit
                 .engine
                 .as_ref()
                 .is_some_and(|e| e.code_bytes >= CODE_CAP)
-        {
-            self.jit.flush();
-            self.jit.stats.flushes += 1;
-            self.dcache.jit.fill(0);
-            // The first variant went with the rest: this one becomes the slot's block.
-            variant_of = None;
-        }
-        if !insns.is_empty() && self.jit.engine.is_none() && !self.jit.broken {
-            match Engine::new() {
-                Ok(e) => self.jit.engine = Some(e),
-                Err(_) => {
-                    self.jit.broken = true;
-                    self.jit.stats.failed += 1;
+            {
+                self.jit.flush();
+                self.jit.stats.flushes += 1;
+                self.dcache.jit.fill(0);
+                // The first variant went with the rest: this one becomes the slot's block.
+                variant_of = None;
+            }
+            if self.jit.engine.is_none() && !self.jit.broken {
+                match Engine::new() {
+                    Ok(e) => self.jit.engine = Some(e),
+                    Err(_) => {
+                        self.jit.broken = true;
+                        self.jit.stats.failed += 1;
+                    }
                 }
             }
-        }
-        let paged = self.data_paging;
-        let compiled = match self.jit.engine.as_mut() {
-            Some(engine) if !insns.is_empty() && self.jit.blocks.len() < ALT_NONE as usize => {
-                let start = Instant::now();
-                let result = engine.compile(&insns, paged);
-                self.jit.stats.compile_ns += start.elapsed().as_nanos() as u64;
-                if result.is_err() {
-                    self.jit.stats.failed += 1;
-                }
-                result.ok()
-            }
-            _ => None,
+            self.jit_add_block(&insns)
         };
-        let id = compiled.map(|f| {
-            let id = self.jit.blocks.len() as u32;
-            self.jit.blocks.push(Compiled {
-                f,
-                len: insns.len() as u64,
-                paged,
-                alt: ALT_NONE,
-            });
-            self.jit.stats.blocks += 1;
-            id
-        });
         match variant_of {
             Some(first) => self.jit.blocks[first as usize].alt = id.unwrap_or(ALT_NEVER),
             None => self.dcache.jit[idx] = id.map_or(NEVER, |id| BLOCK + id),
         }
         id
+    }
+
+    /// Compile `insns` for the current data mode and add the block: its index, or `None` when
+    /// the engine is unavailable, Cranelift fails or the index space is full.
+    fn jit_add_block(&mut self, insns: &[(u32, PackedInsn)]) -> Option<u32> {
+        let engine = self.jit.engine.as_mut()?;
+        // An index must fit in a slot entry (`BLOCK + index` below `NEVER`), which also keeps
+        // it below `ALT_NEVER`.
+        if self.jit.blocks.len() >= (NEVER - BLOCK) as usize {
+            return None;
+        }
+        let paged = self.data_paging;
+        let start = Instant::now();
+        let result = engine.compile(insns, paged);
+        self.jit.stats.compile_ns += start.elapsed().as_nanos() as u64;
+        let Ok(f) = result else {
+            self.jit.stats.failed += 1;
+            return None;
+        };
+        let id = self.jit.blocks.len() as u32;
+        self.jit.blocks.push(Compiled {
+            f,
+            len: insns.len() as u64,
+            paged,
+            alt: ALT_NONE,
+        });
+        self.jit.stats.blocks += 1;
+        Some(id)
     }
 }
