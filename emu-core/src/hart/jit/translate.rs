@@ -6,7 +6,8 @@
 //! the block length (a branch back to the block head loops while the instructions retired stay
 //! within it). The function returns the instructions retired and stores the next pc in
 //! `ctx.pc`. Guest registers are read from and written to `Hart::x` at each use (see
-//! `Tr::reg`), so exits carry no register state. Semantics follow `Hart::execute` (Unprivileged ISA 20191213 ch. 2, 5, 7).
+//! `Tr::reg`), so exits carry no register state. Semantics follow `Hart::execute`
+//! (Unprivileged ISA 20191213 ch. 2, 5, 7).
 
 use super::mem::Mem;
 use super::JitCtx;
@@ -91,16 +92,9 @@ pub(super) fn build(
             || (Op::Sb as u8..=Op::Sd as u8).contains(&op)
             || (Op::Add as u8..=Op::And as u8).contains(&op)
             || (Op::Addw as u8..=Op::Remuw as u8).contains(&op);
-        let a = if reads_rs1 {
-            t.reg(&mut b, rs1)
-        } else {
-            t.zero(&mut b)
-        };
-        let c = if reads_rs2 {
-            t.reg(&mut b, rs2)
-        } else {
-            t.zero(&mut b)
-        };
+        // An operand the instruction does not read is x0: no load.
+        let a = t.reg(&mut b, if reads_rs1 { rs1 } else { 0 });
+        let c = t.reg(&mut b, if reads_rs2 { rs2 } else { 0 });
         let target = (off as i64).wrapping_add(imm);
         // Retired when this instruction completes: done + n + 1.
         macro_rules! retired_after {
@@ -350,7 +344,7 @@ pub(super) struct Tr {
     head: Block,
     exit: Block,
     /// The `JitCtx` pointer.
-    pub ctx: Value,
+    ctx: Value,
     /// `Hart::x`.
     xp: Value,
 }
@@ -361,18 +355,14 @@ impl Tr {
     /// compile time) only sees short live ranges, and no exit has registers to write back.
     fn reg(&self, b: &mut FunctionBuilder, r: usize) -> Value {
         if r == 0 {
-            return self.zero(b);
+            return b.ins().iconst(I64, 0);
         }
         b.ins()
             .load(I64, MemFlagsData::trusted(), self.xp, (r * 8) as i32)
     }
 
-    fn zero(&self, b: &mut FunctionBuilder) -> Value {
-        b.ins().iconst(I64, 0)
-    }
-
     /// Write guest register `r` (writes to x0 are dropped) to `Hart::x`.
-    pub(super) fn set(&self, b: &mut FunctionBuilder, r: usize, v: Value) {
+    fn set(&self, b: &mut FunctionBuilder, r: usize, v: Value) {
         if r != 0 {
             b.ins()
                 .store(MemFlagsData::trusted(), v, self.xp, (r * 8) as i32);
